@@ -1,0 +1,31 @@
+"""Workflows of the channels app. The only writers of channels and their indexes."""
+
+from __future__ import annotations
+
+from .channels import create_channel, delete_channel, record_activity
+from .index import (
+    BuildResult,
+    ensure_subdir,
+    mark_all_changed,
+    mark_names_changed,
+    prune_retired_shards,
+    publish_index,
+    publish_repodata,
+    schedule_repodata,
+    subdirs_behind,
+)
+
+__all__ = [
+    "BuildResult",
+    "create_channel",
+    "delete_channel",
+    "ensure_subdir",
+    "mark_all_changed",
+    "mark_names_changed",
+    "prune_retired_shards",
+    "publish_index",
+    "publish_repodata",
+    "record_activity",
+    "schedule_repodata",
+    "subdirs_behind",
+]

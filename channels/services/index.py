@@ -1,0 +1,394 @@
+"""Index publishing: shards and the shard index per upload, repodata.json debounced.
+
+Every change marks its package names dirty and bumps the subdir's generation in the
+transaction that records it (``mark_names_changed``). After commit a builder takes
+the subdir's lease, re-encodes only the dirty names' shards, stores them, and then
+writes the shard index that points at them; it loops while the generation moves, so
+uploads that land during a build are folded into the next pass. ``repodata.json``
+is rebuilt by a separate, debounced task from the per-record JSON stored at upload.
+Builds always recompute from the database, so a crashed build is repaired by the
+next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Case, F, Q, When
+from django.db.models.functions import Collate
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from channels import locks
+from channels.models import Channel, RetiredShard, ShardName, Subdir
+from channels.repodata import (
+    empty_subdir_files,
+    encode_shard,
+    encode_shard_index,
+)
+from channels.repodata.repodata import Tee, write_repodata, zstd_writer
+from packages.models import PackageFile
+from prefixhub.storage import index_storage, write_bytes
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "repodata_shards.msgpack.zst"
+REPODATA_NAME = "repodata.json"
+REPODATA_ZST_NAME = "repodata.json.zst"
+# Above this many dirty names, one ordered scan beats an IN list of names.
+_SCAN_THRESHOLD = 500
+
+
+@dataclass
+class BuildResult:
+    """What one builder run did: for tests, logs and benchmarks."""
+
+    passes: int = 0
+    shards_written: list[str] = field(default_factory=list)
+    index_written: bool = False
+
+
+def shard_path(subdir: Subdir, sha256: str) -> str:
+    return f"{subdir.storage_prefix}/shards/{sha256}.msgpack.zst"
+
+
+def index_file_path(subdir: Subdir, filename: str) -> str:
+    return f"{subdir.storage_prefix}/{filename}"
+
+
+# --- marking changes ------------------------------------------------------------
+
+
+def ensure_subdir(channel: Channel, name: str) -> Subdir:
+    subdir, _ = Subdir.objects.get_or_create(channel=channel, name=name)
+    return subdir
+
+
+def mark_names_changed(subdir: Subdir, names: Iterable[str]) -> int:
+    """Mark ``names`` dirty and bump the generation, inside the change's transaction.
+
+    Returns the new generation. The builder is queued when the transaction commits.
+    """
+    Subdir.objects.filter(pk=subdir.pk).update(generation=F("generation") + 1)
+    generation = Subdir.objects.values_list("generation", flat=True).get(pk=subdir.pk)
+    for name in set(names):
+        updated = ShardName.objects.filter(subdir=subdir, name=name).update(
+            dirty_generation=generation
+        )
+        if not updated:
+            ShardName.objects.create(
+                subdir=subdir, name=name, dirty_generation=generation
+            )
+    request_index_build(subdir)
+    return generation
+
+
+def request_index_build(subdir: Subdir) -> None:
+    """Queue the subdir's index builder once the current transaction commits."""
+    from channels.tasks import publish_index_task
+
+    subdir_id = subdir.pk
+
+    def enqueue() -> None:
+        try:
+            publish_index_task.delay(subdir_id)
+        except (OperationalError, OSError):
+            # The change is committed; answering 5xx now would make the client
+            # retry into a 409. The periodic republish job catches up instead.
+            log.exception("could not queue the index build of subdir %s", subdir_id)
+
+    transaction.on_commit(enqueue)
+
+
+def mark_all_changed(subdir: Subdir) -> int:
+    """Mark every name of the subdir dirty (a full rebuild, e.g. ``reindex``)."""
+    with transaction.atomic():
+        names = set(
+            PackageFile.objects.filter(
+                channel_id=subdir.channel_id, subdir=subdir.name
+            ).values_list("name", flat=True)
+        )
+        names.update(
+            ShardName.objects.filter(subdir=subdir).values_list("name", flat=True)
+        )
+        return mark_names_changed(subdir, names)
+
+
+# --- running exclusively ----------------------------------------------------------
+
+
+def _run_exclusively(
+    key: str, is_behind: Callable[[], bool], build: Callable[[str], None]
+) -> bool:
+    """Run ``build`` under the lease ``key`` until nothing is left to do.
+
+    A caller that finds the lease taken returns at once: the holder re-checks after
+    releasing, so a change committed during its build is never lost.
+    """
+    ran = False
+    while is_behind():
+        owner = locks.acquire(key, settings.PREFIXHUB_BUILD_LEASE_SECONDS)
+        if owner is None:
+            return ran
+        try:
+            build(owner)
+            ran = True
+        finally:
+            locks.release(key, owner)
+    return ran
+
+
+def _renew(key: str, owner: str) -> None:
+    if not locks.renew(key, owner, settings.PREFIXHUB_BUILD_LEASE_SECONDS):
+        raise RuntimeError(f"lost the lease {key}; another builder took over")
+
+
+# --- shards and the shard index ------------------------------------------------------
+
+
+def publish_index(subdir_id: int) -> BuildResult:
+    """Bring the shards and shard index of a subdir up to its current generation."""
+    result = BuildResult()
+    key = f"index:{subdir_id}"
+
+    def is_behind() -> bool:
+        row = Subdir.objects.filter(pk=subdir_id).values_list(
+            "generation", "index_generation"
+        )
+        return bool(row) and row[0][0] > row[0][1]
+
+    def build(owner: str) -> None:
+        subdir = Subdir.objects.select_related("channel").get(pk=subdir_id)
+        _build_index_pass(subdir, result)
+        _renew(key, owner)
+
+    _run_exclusively(key, is_behind, build)
+    if result.index_written:
+        schedule_repodata(subdir_id)
+    return result
+
+
+def _records_by_name(
+    subdir: Subdir, names: list[str]
+) -> dict[str, list[tuple[str, bytes]]]:
+    files = PackageFile.objects.filter(channel_id=subdir.channel_id, subdir=subdir.name)
+    if len(names) <= _SCAN_THRESHOLD:
+        files = files.filter(name__in=names)
+    grouped: dict[str, list[tuple[str, bytes]]] = defaultdict(list)
+    wanted = set(names)
+    rows = files.values_list("name", "filename", "record_msgpack").iterator(
+        chunk_size=5000
+    )
+    for name, filename, packed in rows:
+        if name in wanted:
+            grouped[name].append((filename, bytes(packed)))
+    return grouped
+
+
+def _build_index_pass(subdir: Subdir, result: BuildResult) -> None:
+    generation = subdir.generation
+    dirty = list(
+        ShardName.objects.filter(subdir=subdir, dirty_generation__gt=0).values_list(
+            "pk", "name", "dirty_generation", "shard_sha256"
+        )
+    )
+    records = _records_by_name(subdir, [name for _, name, _, _ in dirty])
+    retired: list[RetiredShard] = []
+    for pk, name, dirty_generation, old_sha in dirty:
+        new_sha = _publish_shard(subdir, records.get(name), result)
+        if old_sha and old_sha != new_sha:
+            retired.append(RetiredShard(subdir=subdir, sha256=old_sha))
+        _record_shard(pk, new_sha, dirty_generation)
+    RetiredShard.objects.bulk_create(retired)
+    _write_shard_index(subdir, generation)
+    result.passes += 1
+    result.index_written = True
+
+
+def _publish_shard(
+    subdir: Subdir, entries: list[tuple[str, bytes]] | None, result: BuildResult
+) -> str:
+    """Store the shard for one name's records; its sha256, or "" for no records."""
+    if not entries:
+        return ""
+    shard = encode_shard(entries)
+    path = shard_path(subdir, shard.sha256)
+    # Content-addressed: an existing object already has exactly these bytes.
+    if not index_storage.exists(path):
+        write_bytes(index_storage, path, shard.data)
+        result.shards_written.append(shard.sha256)
+    return shard.sha256
+
+
+def _record_shard(pk: int, sha256: str, dirty_generation: int) -> None:
+    """Point the name at its new shard; it stays dirty if it changed meanwhile."""
+    still_same = Q(dirty_generation=dirty_generation)
+    if sha256:
+        ShardName.objects.filter(pk=pk).update(
+            shard_sha256=sha256,
+            dirty_generation=Case(
+                When(still_same, then=0),
+                default=F("dirty_generation"),
+                output_field=BigIntegerField(),
+            ),
+        )
+    else:  # the name's last file is gone: it leaves the index
+        deleted, _ = ShardName.objects.filter(still_same, pk=pk).delete()
+        if not deleted:
+            ShardName.objects.filter(pk=pk).update(shard_sha256="")
+
+
+def _write_shard_index(subdir: Subdir, generation: int) -> None:
+    shards = dict(
+        ShardName.objects.filter(subdir=subdir)
+        .exclude(shard_sha256="")
+        .values_list("name", "shard_sha256")
+    )
+    data = encode_shard_index(subdir.name, shards)
+    # Every shard named here was stored above or by an earlier pass: index last.
+    write_bytes(index_storage, index_file_path(subdir, INDEX_NAME), data)
+    Subdir.objects.filter(pk=subdir.pk).update(
+        index_generation=generation,
+        index_sha256=hashlib.sha256(data).hexdigest(),
+        index_published_at=timezone.now(),
+    )
+
+
+# --- repodata.json -----------------------------------------------------------------
+
+
+def schedule_repodata(subdir_id: int) -> bool:
+    """Queue a repodata.json rebuild unless one is already pending (the debounce).
+
+    A pending mark older than a minute belongs to a lost task and is replaced.
+    """
+    from channels.tasks import publish_repodata_task
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=60)
+    claimed = (
+        Subdir.objects.filter(pk=subdir_id)
+        .filter(Q(repodata_due_at__isnull=True) | Q(repodata_due_at__lt=stale))
+        .update(repodata_due_at=now)
+    )
+    if claimed:
+        publish_repodata_task.apply_async(
+            (subdir_id,), countdown=settings.PREFIXHUB_REPODATA_DEBOUNCE
+        )
+    return bool(claimed)
+
+
+def publish_repodata(subdir_id: int) -> bool:
+    """Rebuild repodata.json and .zst of a subdir if they are behind its generation."""
+    key = f"repodata:{subdir_id}"
+
+    def is_behind() -> bool:
+        row = Subdir.objects.filter(pk=subdir_id).values_list(
+            "generation", "repodata_generation"
+        )
+        return bool(row) and row[0][0] > row[0][1]
+
+    def build(owner: str) -> None:
+        # Changes from now on queue a new rebuild; this one covers what is committed.
+        Subdir.objects.filter(pk=subdir_id).update(repodata_due_at=None)
+        subdir = Subdir.objects.get(pk=subdir_id)
+        _write_repodata(subdir)
+
+    return _run_exclusively(key, is_behind, build)
+
+
+def _ordered_fragments(subdir: Subdir, extension: str) -> Iterator[tuple[str, bytes]]:
+    files = PackageFile.objects.filter(
+        channel_id=subdir.channel_id, subdir=subdir.name, filename__endswith=extension
+    )
+    # Byte order on every database, so the output is the same everywhere.
+    order: Any = (
+        Collate("filename", "C") if connection.vendor == "postgresql" else "filename"
+    )
+    rows = files.order_by(order).values_list("filename", "record_json")
+    for filename, record_json in rows.iterator(chunk_size=5000):
+        yield filename, bytes(record_json)
+
+
+def _write_repodata(subdir: Subdir) -> None:
+    generation = subdir.generation
+    with tempfile.TemporaryFile() as plain, tempfile.TemporaryFile() as packed:
+        with zstd_writer(packed) as zst:  # type: ignore[arg-type]
+            write_repodata(
+                Tee(plain, zst),  # type: ignore[arg-type]
+                subdir.name,
+                _ordered_fragments(subdir, ".tar.bz2"),
+                _ordered_fragments(subdir, ".conda"),
+            )
+        digests = {}
+        for name, handle in ((REPODATA_ZST_NAME, packed), (REPODATA_NAME, plain)):
+            digests[name] = _file_sha256(handle)
+            handle.seek(0)
+            index_storage.save(index_file_path(subdir, name), File(handle))
+    Subdir.objects.filter(pk=subdir.pk).update(
+        repodata_generation=generation,
+        repodata_sha256=digests[REPODATA_NAME],
+        repodata_zst_sha256=digests[REPODATA_ZST_NAME],
+        repodata_published_at=timezone.now(),
+    )
+
+
+def _file_sha256(handle: Any) -> str:
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(1024 * 1024):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- empty subdirs and clean-up -------------------------------------------------
+
+
+def empty_index_file(subdir_name: str, filename: str) -> bytes | None:
+    """The bytes of ``filename`` for a subdir with no published index yet."""
+    return _EMPTY.setdefault(subdir_name, empty_subdir_files(subdir_name)).get(filename)
+
+
+_EMPTY: dict[str, dict[str, bytes]] = {}
+
+
+def prune_retired_shards(*, now: Any = None) -> int:
+    """Delete shards retired longer ago than the grace period and not in use again."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PREFIXHUB_SHARD_GRACE_DAYS)
+    removed = 0
+    expired = RetiredShard.objects.filter(retired_at__lt=cutoff).select_related(
+        "subdir"
+    )
+    for retired in expired.iterator():
+        in_use = ShardName.objects.filter(
+            subdir_id=retired.subdir_id, shard_sha256=retired.sha256
+        ).exists()
+        newer = RetiredShard.objects.filter(
+            subdir_id=retired.subdir_id, sha256=retired.sha256, retired_at__gte=cutoff
+        ).exists()
+        if not in_use and not newer:
+            index_storage.delete(shard_path(retired.subdir, retired.sha256))
+            removed += 1
+        retired.delete()
+    return removed
+
+
+def subdirs_behind() -> list[int]:
+    """Subdirs whose index or repodata lags their generation (lost, crashed builds)."""
+    return list(
+        Subdir.objects.filter(
+            Q(index_generation__lt=F("generation"))
+            | Q(repodata_generation__lt=F("generation"))
+        ).values_list("pk", flat=True)
+    )

@@ -1,0 +1,33 @@
+"""Background work of the channels app. Tasks take ids and are idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="channels.publish_index", acks_late=True, time_limit=600)
+def publish_index_task(subdir_id: int) -> None:
+    """Publish the shards and shard index of a subdir (a no-op when current)."""
+    services.publish_index(subdir_id)
+
+
+@shared_task(name="channels.publish_repodata", acks_late=True, time_limit=900)
+def publish_repodata_task(subdir_id: int) -> None:
+    """Rebuild repodata.json(.zst) of a subdir (a no-op when current)."""
+    services.publish_repodata(subdir_id)
+
+
+@shared_task(name="channels.prune_orphan_shards", acks_late=True, time_limit=3600)
+def prune_orphan_shards_task() -> None:
+    """Delete shards whose grace period after leaving the index has passed."""
+    services.prune_retired_shards()
+
+
+@shared_task(name="channels.republish_stale_subdirs", acks_late=True, time_limit=600)
+def republish_stale_subdirs_task() -> None:
+    """Re-queue builds that a lost message or a killed worker left undone."""
+    for subdir_id in services.subdirs_behind():
+        publish_index_task.delay(subdir_id)
+        services.schedule_repodata(subdir_id)

@@ -1,0 +1,111 @@
+"""The ``prefixhub`` command: Django's management commands plus ``serve``.
+
+``prefixhub serve`` runs the whole service on one machine: it applies migrations,
+collects static files, then starts the web server (gunicorn), a Celery worker with
+an embedded beat, and waits. Ctrl-C (or SIGTERM) stops all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+
+def _manage(argv: Sequence[str]) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["prefixhub", *argv])
+
+
+def _processes(host: str, port: int, web_workers: int) -> list[list[str]]:
+    from django.conf import settings
+
+    python = sys.executable
+    web = [
+        python, "-m", "gunicorn", "prefixhub.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(web_workers),
+        "--threads", "4",
+        "--timeout", "600",  # large uploads stream through a worker
+        "--access-logfile", "-",
+    ]  # fmt: skip
+    worker = [
+        python, "-m", "celery", "--app", "prefixhub", "worker",
+        "--beat", "--schedule", str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
+        "--concurrency", "2",
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+    return [web, worker]
+
+
+def serve(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="prefixhub serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--web-workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("PUBLIC_URL", f"http://{args.host}:{args.port}")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"prefixhub data in {settings.DATA_DIR}", flush=True)  # noqa: T201
+    print(f"Serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)  # noqa: T201
+    children = [
+        subprocess.Popen(cmd)  # noqa: S603 (our own fixed argv)
+        for cmd in _processes(args.host, args.port, args.web_workers)
+    ]
+    return _supervise(children)
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    status = 0
+    while not stopping:
+        for child in children:
+            code = child.poll()
+            if code is not None:
+                print(f"{child.args[2]} exited with {code}; stopping", flush=True)  # type: ignore[index]  # noqa: T201
+                status = code or 1
+                stopping = True
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefixhub.settings")
+    if args and args[0] == "serve":
+        sys.exit(serve(args[1:]))
+    _manage(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+# conda and rattler put a token in the path: /t/<token>/<channel>/... (section 8.1 of
+# the protocol doc). conda extracts it with this same alphabet.
+_TOKEN_PATH = re.compile(r"^/t/(?P<token>[A-Za-z0-9-]+)(?P<rest>/.*)$")
+
+
+class ChannelTokenPathMiddleware:
+    """Strip a ``/t/<token>/`` prefix before routing; keep the token as a credential."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        match = _TOKEN_PATH.match(request.path_info)
+        if match:
+            request.path_token = match["token"]  # type: ignore[attr-defined]
+            request.path_info = match["rest"]
+            request.path = request.path_info
+        return self.get_response(request)

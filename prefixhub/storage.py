@@ -1,0 +1,84 @@
+"""Storage accessors: one lazy object per purpose, over ``settings.STORAGES``.
+
+Code reads and writes package files through ``package_storage`` and generated index
+files through ``index_storage``; which backend sits behind them is configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import FileSystemStorage, storages
+from django.utils.functional import LazyObject
+from storages.backends.s3 import S3Storage
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """A file-system storage whose writes replace a name atomically.
+
+    Index files are overwritten in place while clients read them; writing to a
+    temporary file and renaming it means a reader sees the old bytes or the new
+    ones, never a mix. Like S3 PUTs, a save overwrites instead of renaming.
+    """
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return name
+
+    def _save(self, name: str, content: File[Any]) -> str:
+        path = self.path(name)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if hasattr(content, "seek"):
+                    content.seek(0)
+                shutil.copyfileobj(content, out, 1024 * 1024)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return name
+
+    def delete_prefix(self, prefix: str) -> None:
+        path = self.path(prefix)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class PrefixS3Storage(S3Storage):  # type: ignore[misc]
+    """S3 storage that can also delete everything under a prefix (channel deletion)."""
+
+    def delete_prefix(self, prefix: str) -> None:
+        location = self.location.strip("/")
+        full = f"{location}/{prefix}" if location else prefix
+        self.bucket.objects.filter(Prefix=full).delete()
+
+
+class _Lazy(LazyObject):
+    def __init__(self, alias: str) -> None:
+        super().__init__()
+        self.__dict__["_alias"] = alias
+
+    def _setup(self) -> None:
+        self._wrapped = storages[self.__dict__["_alias"]]
+
+
+package_storage: Any = _Lazy("packages")
+index_storage: Any = _Lazy("index")
+
+
+def write_bytes(storage: Any, name: str, data: bytes) -> None:
+    """Store ``data`` under ``name``, replacing what was there."""
+    storage.save(name, ContentFile(data))
+
+
+def delete_prefix(storage: Any, prefix: str) -> None:
+    """Remove every object whose name starts with ``prefix``."""
+    storage.delete_prefix(prefix)

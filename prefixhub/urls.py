@@ -1,0 +1,38 @@
+"""Root URLs. Site pages come first; channel paths (``/<channel>/<subdir>/…``) last,
+which is why channel names may not take the site's own top-level segments."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from channels import serving
+
+handler403 = "prefixhub.views.permission_denied"
+handler404 = "prefixhub.views.page_not_found"
+handler500 = "prefixhub.views.server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("publishing.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("channels.urls")),
+    path("", include("packages.urls")),
+    path("", include("publishing.urls")),
+    path(
+        "<str:channel>/<str:subdir>/shards/<str:filename>",
+        serving.shard,
+        name="channel-shard",
+    ),
+    path(
+        "<str:channel>/<str:subdir>/<str:filename>",
+        serving.subdir_file,
+        name="channel-file",
+    ),
+    path(
+        "<str:channel>/<str:filename>",
+        serving.channel_root_file,
+        name="channel-root-file",
+    ),
+]

@@ -1,0 +1,39 @@
+"""Upload errors: the status clients expect and a message people can act on."""
+
+from __future__ import annotations
+
+
+class PublishingError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadUpload(PublishingError):
+    """Malformed request: no file part, empty body, bad headers, hash mismatch."""
+
+    status = 400
+
+
+class InvalidPackage(PublishingError):
+    """The bytes are not a valid conda package for this channel."""
+
+    status = 422
+
+
+class FileExists(PublishingError):
+    status = 409
+
+
+class UploadTooLarge(PublishingError):
+    status = 413
+
+
+class FileNotFound(PublishingError):
+    status = 404
+
+
+class OverwriteForbidden(PublishingError):
+    status = 403

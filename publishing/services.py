@@ -1,0 +1,197 @@
+"""The upload workflow: inspect, store, record, then publish the subdir's index.
+
+Browser and command-line uploads share this one path. An upload either becomes a
+stored file, a database row and (after commit) an index entry, or leaves nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from channels.models import Activity, Channel, Subdir
+from channels.repodata import PackageRecordError, build_record, encode_record
+from channels.repodata.subdirs import is_known_subdir
+from channels.services import (
+    ensure_subdir,
+    mark_all_changed,
+    mark_names_changed,
+    record_activity,
+)
+from packages.artifact import ArtifactError, check_matches_filename, read_artifact
+from packages.models import PackageFile
+from prefixhub.storage import package_storage
+
+from .exceptions import BadUpload, FileExists, FileNotFound, InvalidPackage
+from .receive import ReceivedFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InspectedPackage:
+    """A received file whose archive was read and whose record is ready to store."""
+
+    subdir: str
+    record: dict[str, Any]
+    about: dict[str, Any]
+
+
+def inspect_upload(received: ReceivedFile) -> InspectedPackage:
+    """Check hashes, archive and metadata; a PublishingError says what is wrong."""
+    if received.declared_sha256 and received.declared_sha256 != received.sha256:
+        raise BadUpload(
+            f"SHA-256 mismatch: the header says {received.declared_sha256}, "
+            f"the received bytes hash to {received.sha256}."
+        )
+    try:
+        info = read_artifact(received.path, received.filename)
+        check_matches_filename(info, received.filename)
+        record = build_record(
+            info.index,
+            sha256=received.sha256,
+            md5=received.md5,
+            size=received.size,
+            indexed_timestamp=int(time.time() * 1000),
+        )
+    except (ArtifactError, PackageRecordError) as exc:
+        raise InvalidPackage(str(exc)) from None
+    subdir = record["subdir"]
+    if not is_known_subdir(subdir):
+        raise InvalidPackage(f"Unknown platform '{subdir}' in info/index.json.")
+    return InspectedPackage(subdir=subdir, record=record, about=info.about)
+
+
+def storage_key(channel: Channel, subdir: str, sha256: str, filename: str) -> str:
+    # The hash in the path lets a forced replacement be stored before the old file
+    # is removed, so readers never see a missing or half-written package.
+    return f"{channel.pk}/{subdir}/{sha256}/{filename}"
+
+
+def publish_upload(
+    channel: Channel,
+    *,
+    received: ReceivedFile,
+    uploaded_by: Any,
+    force: bool = False,
+) -> PackageFile:
+    """Store a received package in ``channel`` and queue its subdir's index build."""
+    inspected = inspect_upload(received)
+    key = storage_key(channel, inspected.subdir, received.sha256, received.filename)
+    with open(received.path, "rb") as handle:
+        package_storage.save(key, handle)
+    try:
+        return _record_upload(
+            channel, received, inspected, key=key, uploaded_by=uploaded_by, force=force
+        )
+    except BaseException:
+        package_storage.delete(key)
+        raise
+
+
+def _record_upload(
+    channel: Channel,
+    received: ReceivedFile,
+    inspected: InspectedPackage,
+    *,
+    key: str,
+    uploaded_by: Any,
+    force: bool,
+) -> PackageFile:
+    record = inspected.record
+    encoded = encode_record(record)
+    fields = {
+        "name": record["name"],
+        "version": record["version"],
+        "build": record["build"],
+        "build_number": record["build_number"],
+        "sha256": received.sha256,
+        "md5": received.md5,
+        "size": received.size,
+        "record": record,
+        "record_json": encoded.json,
+        "record_msgpack": encoded.msgpack,
+        "storage_key": key,
+        "attestation": received.attestation,
+        "uploaded_by": uploaded_by if uploaded_by.is_authenticated else None,
+    }
+    try:
+        with transaction.atomic():
+            subdir = ensure_subdir(channel, inspected.subdir)
+            existing = (
+                PackageFile.objects.select_for_update()
+                .filter(
+                    channel=channel, subdir=inspected.subdir, filename=received.filename
+                )
+                .first()
+            )
+            if existing is not None and not force:
+                raise FileExists(_exists_message(received.filename, inspected.subdir))
+            if existing is not None:
+                package = _replace(existing, fields)
+                verb = Activity.Verb.REPLACED
+            else:
+                package = PackageFile.objects.create(
+                    channel=channel,
+                    subdir=inspected.subdir,
+                    filename=received.filename,
+                    **fields,
+                )
+                verb = Activity.Verb.UPLOADED
+            mark_names_changed(subdir, [package.name])
+            record_activity(
+                channel, uploaded_by, verb, f"{package.subdir}/{package.filename}"
+            )
+    except IntegrityError:
+        # A concurrent upload of the same filename won the race.
+        raise FileExists(_exists_message(received.filename, inspected.subdir)) from None
+    return package
+
+
+def _exists_message(filename: str, subdir: str) -> str:
+    return (
+        f"{subdir}/{filename} already exists in this channel; "
+        "upload with force to replace it."
+    )
+
+
+def _replace(existing: PackageFile, fields: dict[str, Any]) -> PackageFile:
+    old_key = existing.storage_key
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save(update_fields=[*fields])
+    if old_key != existing.storage_key:
+        transaction.on_commit(lambda: package_storage.delete(old_key))
+    return existing
+
+
+def delete_package_file(
+    channel: Channel, *, subdir: str, filename: str, actor: Any
+) -> None:
+    """Remove a file from the channel and its index; the bytes go after commit."""
+    with transaction.atomic():
+        package = (
+            PackageFile.objects.select_for_update()
+            .filter(channel=channel, subdir=subdir, filename=filename)
+            .first()
+        )
+        if package is None:
+            raise FileNotFound(f"{subdir}/{filename} does not exist in this channel.")
+        key = package.storage_key
+        package.delete()
+        state = Subdir.objects.get(channel=channel, name=subdir)
+        mark_names_changed(state, [package.name])
+        record_activity(channel, actor, Activity.Verb.DELETED, f"{subdir}/{filename}")
+        transaction.on_commit(lambda: package_storage.delete(key))
+
+
+def reindex_subdir(channel: Channel, *, subdir: str) -> int:
+    """Rebuild every shard and index file of a subdir from the database."""
+    if not is_known_subdir(subdir):
+        raise FileNotFound(f"Unknown platform '{subdir}'.")
+    state = ensure_subdir(channel, subdir)
+    return mark_all_changed(state)
