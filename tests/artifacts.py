@@ -77,3 +77,66 @@ def handmade_package(
             raw = zstandard.ZstdCompressor().compress(_tar_bytes(content, "w"))
             zf.writestr(f"{part}-{stem}.tar.zst", raw)
     return path
+
+
+Member = tuple[str, bytes] | tarfile.TarInfo  # a TarInfo alone: a link or a directory
+
+
+def _tar_of(members: list[Member], mode: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tar:
+        for member in members:
+            if isinstance(member, tarfile.TarInfo):
+                tar.addfile(member)
+                continue
+            info = tarfile.TarInfo(member[0])
+            info.size = len(member[1])
+            tar.addfile(info, io.BytesIO(member[1]))
+    return buf.getvalue()
+
+
+def handmade_archive(
+    out_dir: Path,
+    filename: str,
+    members: list[Member],
+    *,
+    pkg_members: list[Member] | None = None,
+) -> Path:
+    """An archive holding exactly ``members`` (no info/index.json unless given).
+
+    For ``.conda``, members under ``info/`` go to the info component, the others and
+    ``pkg_members`` to the pkg component; for ``.tar.bz2`` all go into one tarball.
+    """
+    path = out_dir / filename
+    every = [*members, *(pkg_members or [])]
+    if filename.endswith(".tar.bz2"):
+        path.write_bytes(_tar_of(every, "w:bz2"))
+        return path
+    import zstandard
+
+    info = [m for m in members if _member_name(m).startswith("info/")]
+    pkg = [m for m in every if not any(m is i for i in info)]
+    compress = zstandard.ZstdCompressor().compress
+    return conda_with_components(
+        out_dir,
+        filename,
+        {"info": compress(_tar_of(info, "w")), "pkg": compress(_tar_of(pkg, "w"))},
+    )
+
+
+def _member_name(member: Member) -> str:
+    return member.name if isinstance(member, tarfile.TarInfo) else member[0]
+
+
+def conda_with_components(
+    out_dir: Path, filename: str, components: dict[str, bytes]
+) -> Path:
+    """A ``.conda`` zip whose components (``"info"``, ``"pkg"``) hold these raw bytes,
+    for components that are missing, not zstd or not a tarball."""
+    stem = filename[: -len(".conda")]
+    path = out_dir / filename
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
+        for part, raw in components.items():
+            zf.writestr(f"{part}-{stem}.tar.zst", raw)
+    return path

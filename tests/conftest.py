@@ -1,0 +1,160 @@
+"""The cast: alice owns the channel ``demo``, bob contributes, charlie has no access."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils.functional import empty
+
+from tests.artifacts import build_package
+from tests.factories import add_member, make_channel, make_key, make_user
+
+# Uploaders try trusted publishing when they see CI variables: never here.
+for _var in list(os.environ):
+    if _var in ("GITHUB_ACTIONS", "GITLAB_CI") or _var.startswith("ACTIONS_ID_TOKEN"):
+        del os.environ[_var]
+    elif _var.endswith("_ID_TOKEN"):
+        del os.environ[_var]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(settings: Any, tmp_path: Path) -> None:
+    """Each test stores package and index files in its own folder."""
+    root = tmp_path / "storage"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "packages": {
+            "BACKEND": "prefixhub.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": str(root / "packages")},
+        },
+        "index": {
+            "BACKEND": "prefixhub.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": str(root / "index")},
+        },
+    }
+    # Django resets its own storages when STORAGES changes; ours are lazy too.
+    from prefixhub.storage import index_storage, package_storage
+
+    for lazy in (index_storage, package_storage):
+        lazy._wrapped = empty
+
+
+@pytest.fixture
+def alice(db: None) -> Any:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db: None) -> Any:
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(db: None) -> Any:
+    return make_user("charlie")
+
+
+@pytest.fixture
+def channel(alice: Any, bob: Any) -> Any:
+    """Public channel ``demo``: alice owns it, bob contributes."""
+    demo = make_channel("demo", owner=alice)
+    add_member(demo, bob, "contributor")
+    return demo
+
+
+@pytest.fixture
+def private_channel(alice: Any, bob: Any) -> Any:
+    """Private channel ``secret``: alice owns it, bob is a viewer."""
+    secret = make_channel("secret", owner=alice, is_private=True)
+    add_member(secret, bob, "viewer")
+    return secret
+
+
+@pytest.fixture
+def alice_key(alice: Any) -> str:
+    return make_key(alice)
+
+
+@pytest.fixture
+def bob_key(bob: Any) -> str:
+    return make_key(bob)
+
+
+@pytest.fixture
+def charlie_key(charlie: Any) -> str:
+    return make_key(charlie)
+
+
+@pytest.fixture
+def api_client() -> Client:
+    return Client()
+
+
+@pytest.fixture(scope="session")
+def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("packages")
+
+
+@pytest.fixture(scope="session")
+def noarch_pkg(package_dir: Path) -> Path:
+    return build_package(package_dir, "demo", "1.0")
+
+
+@pytest.fixture(scope="session")
+def linux_pkg(package_dir: Path) -> Path:
+    return build_package(
+        package_dir,
+        "demo-app",
+        "2.0",
+        platform="linux-64",
+        depends=["demo"],
+        tar_bz2=True,
+    )
+
+
+def upload(
+    client: Client,
+    channel: str,
+    path: Path,
+    key: str | None,
+    *,
+    force: bool = False,
+    filename: str | None = None,
+    sha256: str | None = None,
+    **headers: Any,
+) -> Any:
+    """POST a package as a raw body, the way older pixi and the website do."""
+    data = path.read_bytes()
+    url = f"/api/v1/upload/{channel}" + ("?force=true" if force else "")
+    if key is not None:
+        headers.setdefault("HTTP_AUTHORIZATION", f"Bearer {key}")
+    return client.post(
+        url,
+        data=data,
+        content_type="application/octet-stream",
+        HTTP_X_FILE_NAME=filename or path.name,
+        HTTP_X_FILE_SHA256=sha256 or hashlib.sha256(data).hexdigest(),
+        **headers,
+    )
+
+
+def body(response: Any) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
+    """``with committed(): ...`` runs the on-commit hooks (index builds) on exit.
+
+    Tier-1 tests run inside a transaction that never commits; this stands in for the
+    commit, with Celery eager, so the index is published when the block ends.
+    """
+    return lambda: django_capture_on_commit_callbacks(execute=True)
