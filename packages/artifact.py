@@ -15,6 +15,7 @@ import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -116,12 +117,17 @@ def unsafe_member(member: tarfile.TarInfo) -> str | None:
 def _members(
     path: Path, filename: str
 ) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
-    if filename.endswith(".conda"):
-        with zipfile.ZipFile(path) as zf:
-            for component in (CondaComponent.info, CondaComponent.pkg):
-                yield from stream_conda_component(filename, path, component, zf=zf)
-    else:
-        yield from stream_conda_component(filename, path)
+    # Opened here, not by conda-package-streaming, which leaves a file it was given
+    # by path open when iteration stops early (ResourceWarning, leaked descriptor).
+    with path.open("rb") as fileobj:
+        if filename.endswith(".conda"):
+            with zipfile.ZipFile(fileobj) as zf:
+                for component in (CondaComponent.info, CondaComponent.pkg):
+                    yield from stream_conda_component(
+                        filename, fileobj, component, zf=zf
+                    )
+        else:
+            yield from stream_conda_component(filename, fileobj)
 
 
 def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict[str, Any]:
@@ -160,19 +166,21 @@ def read_artifact(path: Path | str, filename: str) -> ArtifactInfo:
     parse_filename(filename)
     found: dict[str, dict[str, Any]] = {}
     try:
-        for tar, member in _members(Path(path), filename):
-            problem = unsafe_member(member)
-            if problem:
-                raise ArtifactError(problem)
-            if (
-                member.name in ("info/index.json", "info/about.json")
-                and member.isfile()
-            ):
-                # A second copy (e.g. in the .conda pkg component) would overwrite
-                # the first on extraction: which one a client sees is ambiguous.
-                if member.name in found:
-                    raise ArtifactError(f"archive has more than one {member.name}")
-                found[member.name] = _read_json(tar, member)
+        # closing(): on an early exit the file is closed now, not by the GC.
+        with closing(_members(Path(path), filename)) as members:
+            for tar, member in members:
+                problem = unsafe_member(member)
+                if problem:
+                    raise ArtifactError(problem)
+                if (
+                    member.name in ("info/index.json", "info/about.json")
+                    and member.isfile()
+                ):
+                    # A second copy (e.g. in the .conda pkg component) would overwrite
+                    # the first on extraction: which one a client sees is ambiguous.
+                    if member.name in found:
+                        raise ArtifactError(f"archive has more than one {member.name}")
+                    found[member.name] = _read_json(tar, member)
     except ArtifactError:
         raise
     except _READ_ERRORS as exc:

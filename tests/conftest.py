@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +14,15 @@ from django.utils.functional import empty
 
 from tests.artifacts import build_package
 from tests.factories import add_member, make_channel, make_key, make_user
+from tests.live.service import LiveService, service_or_skip
 
 # Uploaders try trusted publishing when they see CI variables: never here.
 for _var in list(os.environ):
-    if _var in ("GITHUB_ACTIONS", "GITLAB_CI") or _var.startswith("ACTIONS_ID_TOKEN"):
-        del os.environ[_var]
-    elif _var.endswith("_ID_TOKEN"):
+    if (
+        _var in ("GITHUB_ACTIONS", "GITLAB_CI")
+        or _var.startswith("ACTIONS_ID_TOKEN")
+        or _var.endswith("_ID_TOKEN")
+    ):
         del os.environ[_var]
 
 
@@ -158,3 +161,13 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
     commit, with Celery eager, so the index is published when the block ends.
     """
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    """One live deployment (web + worker) shared by tiers 2 and 3."""
+    service = service_or_skip(tmp_path_factory.mktemp("live"))
+    try:
+        yield service
+    finally:
+        service.stop()
