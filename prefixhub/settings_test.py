@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+os.environ.setdefault("SECRET_KEY", "insecure-test-only-key")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault(
     "PREFIXHUB_DATA_DIR", tempfile.mkdtemp(prefix="prefixhub-test-data-")
 )

@@ -32,8 +32,13 @@ from tests.artifacts import (
 )
 
 FORMATS = [".conda", ".tar.bz2"]
-INDEX = {"name": "demo", "version": "1.0", "build": "h0_0", "build_number": 0,
-         "subdir": "noarch"}  # fmt: skip
+INDEX = {
+    "name": "demo",
+    "version": "1.0",
+    "build": "h0_0",
+    "build_number": 0,
+    "subdir": "noarch",
+}
 INDEX_JSON = ("info/index.json", json.dumps(INDEX).encode())
 
 
@@ -42,11 +47,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Real packages from py-rattler-build, one per format."""
     out = tmp_path_factory.mktemp("built")
     return {
-        ".conda": build_package(out, "demo-lib", "1.0", license="MIT",
-                                summary="A demo"),  # fmt: skip
-        ".tar.bz2": build_package(out, "demo-app", "2.0", platform="linux-64",
-                                  build="h1_0", tar_bz2=True,
-                                  depends=["demo-lib >=1.0"]),  # fmt: skip
+        ".conda": build_package(
+            out, "demo-lib", "1.0", license="MIT", summary="A demo"
+        ),
+        ".tar.bz2": build_package(
+            out,
+            "demo-app",
+            "2.0",
+            platform="linux-64",
+            build="h1_0",
+            tar_bz2=True,
+            depends=["demo-lib >=1.0"],
+        ),
     }
 
 
@@ -107,19 +119,29 @@ def test_about_json_is_read_when_present(tmp_path, ext):
     ("filename", "expected"),
     [
         ("demo-1.0-h0_0.conda", ("demo", "1.0", "h0_0", ".conda")),
-        ("libfoo-bar-1.2.3-h1234_0.tar.bz2", ("libfoo-bar", "1.2.3", "h1234_0", ".tar.bz2")),
-        ("python-dateutil-2.9.0.post0-pyhd8ed1ab_0.conda",
-         ("python-dateutil", "2.9.0.post0", "pyhd8ed1ab_0", ".conda")),
-        ("_libgcc_mutex-0.1-conda_forge.tar.bz2",
-         ("_libgcc_mutex", "0.1", "conda_forge", ".tar.bz2")),
+        (
+            "libfoo-bar-1.2.3-h1234_0.tar.bz2",
+            ("libfoo-bar", "1.2.3", "h1234_0", ".tar.bz2"),
+        ),
+        (
+            "python-dateutil-2.9.0.post0-pyhd8ed1ab_0.conda",
+            ("python-dateutil", "2.9.0.post0", "pyhd8ed1ab_0", ".conda"),
+        ),
+        (
+            "_libgcc_mutex-0.1-conda_forge.tar.bz2",
+            ("_libgcc_mutex", "0.1", "conda_forge", ".tar.bz2"),
+        ),
         ("r-base-4.3.1-h0_0.conda", ("r-base", "4.3.1", "h0_0", ".conda")),
         ("a-b-c-d-1-0.conda", ("a-b-c-d", "1", "0", ".conda")),
-        ("zope.interface-6.0-py311_0.conda", ("zope.interface", "6.0", "py311_0", ".conda")),
+        (
+            "zope.interface-6.0-py311_0.conda",
+            ("zope.interface", "6.0", "py311_0", ".conda"),
+        ),
         ("foo-1!2.0+local_x-0.conda", ("foo", "1!2.0+local_x", "0", ".conda")),
         ("demo-1.0-h0.tar.conda", ("demo", "1.0", "h0.tar", ".conda")),
         ("7zip-23.01-h0_0.conda", ("7zip", "23.01", "h0_0", ".conda")),
     ],
-)  # fmt: skip
+)
 def test_parse_filename_splits_name_version_build_and_extension(filename, expected):
     assert parse_filename(filename) == ArtifactName(*expected)
 
@@ -195,7 +217,7 @@ def test_handmade_package_with_metadata_unlike_its_filename_is_rejected(tmp_path
 def test_renamed_tar_bz2_fails_the_filename_check(built, tmp_path):
     renamed = tmp_path / "demo-app-2.1-h1_0.tar.bz2"
     shutil.copy(built[".tar.bz2"], renamed)
-    with pytest.raises(ArtifactError, match="says demo-app-2.0-h1_0"):
+    with pytest.raises(ArtifactError, match=r"says demo-app-2\.0-h1_0"):
         check_matches_filename(read(renamed), renamed.name)
 
 
@@ -258,7 +280,9 @@ def test_a_conda_with_missing_or_damaged_components_is_rejected(tmp_path, compon
 
 
 def test_a_conda_whose_component_is_cut_short_is_rejected(tmp_path):
-    raw = zstandard.ZstdCompressor().compress(_tar([INDEX_JSON, ("info/x", b"y" * 9999)]))
+    raw = zstandard.ZstdCompressor().compress(
+        _tar([INDEX_JSON, ("info/x", b"y" * 9999)])
+    )
     components = {"info": raw[: len(raw) // 2], "pkg": raw}
     path = conda_with_components(tmp_path, "demo-1.0-h0_0.conda", components)
     with pytest.raises(ArtifactError, match="damaged or truncated"):
@@ -320,11 +344,14 @@ def test_links_inside_the_package_are_fine(tmp_path, ext):
     soft.type = tarfile.SYMTYPE
     soft.linkname = "../../../share/demo"  # relative symlinks with .. are common
     members = [("share/demo.txt", b"x"), hard, soft]
-    assert read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=members)).index == INDEX
+    assert (
+        read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=members)).index == INDEX
+    )
 
 
 @pytest.mark.parametrize(
-    "name", ["info/index.json", "./lib/x", "lib/..x", "lib/x..", "a/b/c", "C", "lib/C:x"]
+    "name",
+    ["info/index.json", "./lib/x", "lib/..x", "lib/x..", "a/b/c", "C", "lib/C:x"],
 )
 def test_ordinary_member_names_are_safe(name):
     assert unsafe_member(tarfile.TarInfo(name)) is None
@@ -358,7 +385,7 @@ def test_a_package_without_index_json_is_rejected(tmp_path, ext):
 def test_index_json_that_is_not_a_file_counts_as_missing(tmp_path, ext):
     folder = tarfile.TarInfo("info/index.json")
     folder.type = tarfile.DIRTYPE
-    with pytest.raises(ArtifactError, match="info/index.json is missing"):
+    with pytest.raises(ArtifactError, match=r"info/index\.json is missing"):
         read(handmade(tmp_path, ext, [folder]))
 
 
@@ -384,14 +411,16 @@ def test_index_json_that_is_not_a_json_object_is_rejected(tmp_path, ext, content
 @pytest.mark.parametrize("ext", FORMATS)
 def test_about_json_that_is_not_a_json_object_is_rejected(tmp_path, ext):
     about = ("info/about.json", b"[1]")
-    with pytest.raises(ArtifactError, match="^info/about.json must hold a JSON object"):
+    with pytest.raises(
+        ArtifactError, match=r"^info/about\.json must hold a JSON object"
+    ):
         read(handmade(tmp_path, ext, [INDEX_JSON, about]))
 
 
 @pytest.mark.parametrize("ext", FORMATS)
 def test_a_huge_index_json_is_rejected(tmp_path, ext, monkeypatch):
     monkeypatch.setattr(artifact, "_MAX_JSON", 10)
-    with pytest.raises(ArtifactError, match="^info/index.json is too large"):
+    with pytest.raises(ArtifactError, match=r"^info/index\.json is too large"):
         read(handmade(tmp_path, ext, [INDEX_JSON]))
 
 
@@ -400,7 +429,7 @@ def test_a_second_index_json_is_rejected(tmp_path, ext):
     # In a .conda the pkg component's copy would overwrite the info one on
     # extraction; in a .tar.bz2 the later one wins. Either way it is ambiguous.
     second = ("info/index.json", json.dumps({**INDEX, "depends": ["evil"]}).encode())
-    with pytest.raises(ArtifactError, match="more than one info/index.json"):
+    with pytest.raises(ArtifactError, match=r"more than one info/index\.json"):
         read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=[second]))
 
 

@@ -1,4 +1,4 @@
-"""The pure core imports no Django and nothing beyond the stdlib and format libraries."""
+"""The pure core imports no Django, only the stdlib and the format libraries."""
 
 from __future__ import annotations
 

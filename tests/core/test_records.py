@@ -1,4 +1,4 @@
-"""Package records: ``build_record`` (validation, normalisation) and ``encode_record``."""
+"""Package records: ``build_record`` (validation, normalisation), ``encode_record``."""
 
 from __future__ import annotations
 
@@ -56,8 +56,9 @@ def test_build_record_keeps_depends_and_constrains_as_they_are():
 
 
 def test_build_record_lowercases_the_hashes():
-    r = build_record(INDEX, sha256=SHA256.upper(), md5=MD5.upper(), size=1,
-                     indexed_timestamp=1)  # fmt: skip
+    r = build_record(
+        INDEX, sha256=SHA256.upper(), md5=MD5.upper(), size=1, indexed_timestamp=1
+    )
     assert (r["sha256"], r["md5"]) == (SHA256, MD5)
 
 
@@ -206,7 +207,7 @@ def test_encoded_json_is_utf8_without_escapes():
 def test_encoding_does_not_depend_on_key_order():
     r = record(custom={"b": 1, "a": 2}, license="MIT", timestamp=1)
     items = list(r.items())
-    random.Random(4).shuffle(items)
+    random.Random(4).shuffle(items)  # noqa: S311 (a fixed order, not a secret)
     shuffled = dict(items)
     shuffled["custom"] = {"a": 2, "b": 1}
     assert list(shuffled) != list(r)

@@ -30,11 +30,22 @@ EMPTY_NOARCH = (
 def entry(filename: str, **fields: object) -> tuple[str, bytes, bytes]:
     """``(filename, record JSON, record msgpack)`` of a ``demo`` build."""
     version = filename.split("-")[1]
-    index = {"name": "demo", "version": version, "build": "h0_0", "build_number": 0,
-             "subdir": "linux-64", **fields}  # fmt: skip
+    index = {
+        "name": "demo",
+        "version": version,
+        "build": "h0_0",
+        "build_number": 0,
+        "subdir": "linux-64",
+        **fields,
+    }
     digest = hashlib.sha256(filename.encode()).hexdigest()
-    r = build_record(index, sha256=digest, md5=digest[:32], size=10,
-                     indexed_timestamp=1_767_312_000_000)  # fmt: skip
+    r = build_record(
+        index,
+        sha256=digest,
+        md5=digest[:32],
+        size=10,
+        indexed_timestamp=1_767_312_000_000,
+    )
     encoded = encode_record(r)
     return filename, encoded.json, encoded.msgpack
 
@@ -105,8 +116,11 @@ def test_repodata_records_match_the_shard_records():
     shard = unpack_zst(encode_shard([(e[0], e[2]) for e in TAR_BZ2 + CONDA]).data)
     for group in ("packages", "packages.conda"):
         for filename, record in shard[group].items():
-            hexed = {**record, "md5": record["md5"].hex(),
-                     "sha256": record["sha256"].hex()}  # fmt: skip
+            hexed = {
+                **record,
+                "md5": record["md5"].hex(),
+                "sha256": record["sha256"].hex(),
+            }
             assert doc[group][filename] == hexed
 
 
@@ -132,8 +146,12 @@ def write_both() -> tuple[bytes, bytes]:
     plain, compressed = io.BytesIO(), io.BytesIO()
     with zstd_writer(compressed) as zst:
         tee = Tee(plain, zst)
-        write_repodata(tee, "linux-64", [e[:2] for e in TAR_BZ2],  # type: ignore[arg-type]
-                       [e[:2] for e in CONDA])  # fmt: skip
+        write_repodata(
+            tee,
+            "linux-64",
+            [e[:2] for e in TAR_BZ2],  # type: ignore[arg-type]
+            [e[:2] for e in CONDA],
+        )
     return plain.getvalue(), compressed.getvalue()
 
 

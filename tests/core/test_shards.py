@@ -17,11 +17,22 @@ from .decoding import unpack_pairs, unpack_zst, unzstd
 def packed(version: str, ext: str, **fields: object) -> tuple[str, bytes]:
     """A ``(filename, msgpack record)`` pair of ``demo``, as the caller stores them."""
     filename = f"demo-{version}-h0_0{ext}"
-    index = {"name": "demo", "version": version, "build": "h0_0", "build_number": 0,
-             "subdir": "linux-64", **fields}  # fmt: skip
+    index = {
+        "name": "demo",
+        "version": version,
+        "build": "h0_0",
+        "build_number": 0,
+        "subdir": "linux-64",
+        **fields,
+    }
     digest = hashlib.sha256(filename.encode()).hexdigest()
-    r = build_record(index, sha256=digest, md5=digest[:32], size=len(filename),
-                     indexed_timestamp=1_767_312_000_000)  # fmt: skip
+    r = build_record(
+        index,
+        sha256=digest,
+        md5=digest[:32],
+        size=len(filename),
+        indexed_timestamp=1_767_312_000_000,
+    )
     return filename, encode_record(r).msgpack
 
 
@@ -60,7 +71,10 @@ def test_empty_shard_still_has_every_key():
 def test_shard_splits_tar_bz2_into_packages_and_conda_into_packages_conda():
     shard = unpack_zst(encode_shard(ENTRIES).data)
     assert list(shard["packages"]) == ["demo-0.9-h0_0.tar.bz2", "demo-1.0-h0_0.tar.bz2"]
-    assert list(shard["packages.conda"]) == ["demo-1.0-h0_0.conda", "demo-1.1-h0_0.conda"]
+    assert list(shard["packages.conda"]) == [
+        "demo-1.0-h0_0.conda",
+        "demo-1.1-h0_0.conda",
+    ]
 
 
 def test_shard_holds_the_encoded_records_unchanged():
