@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import (
+    MultipartParser,
+    MultipartState,
+    parse_options_header,
+)
 
 from packages.artifact import Hasher
 
@@ -207,6 +211,11 @@ def _receive_multipart(stream: Any, content_type: str, limit: int) -> ReceivedFi
         while chunk := stream.read(CHUNK):
             parser.write(chunk)
         parser.finalize()
+        if parser.state != MultipartState.END:
+            # finalize() accepts a body cut off mid-part: the request is incomplete.
+            raise BadUpload(
+                "Malformed multipart body: it ends before the last boundary."
+            )
         if reader.file_parts == 0:
             raise BadUpload("The request has no 'file' part with the package.")
         if reader.spool.hasher.size == 0:

@@ -89,7 +89,10 @@ def publish_upload(
             channel, received, inspected, key=key, uploaded_by=uploaded_by, force=force
         )
     except BaseException:
-        package_storage.delete(key)
+        # The key is content-addressed: a refused re-upload of identical bytes (409)
+        # shares it with the stored file, which must stay.
+        if not PackageFile.objects.filter(storage_key=key).exists():
+            package_storage.delete(key)
         raise
 
 

@@ -380,3 +380,18 @@ def test_empty_subdir_files_match_rattlers_empty_subdir(channel, subdir):
         index["info"].pop(key, None)
     mine = unpack_zst(ours["repodata_shards.msgpack.zst"])
     assert without(mine, OUR_ONLY_SHARD_INDEX_KEYS) == index
+
+
+@pytest.mark.parametrize(
+    ("shards_base_url", "expected"),
+    [
+        ("./shards/", "shards/{}.msgpack.zst"),  # prefixhub and rattler
+        ("shards/", "shards/{}.msgpack.zst"),
+        ("", "{}.msgpack.zst"),  # conda-index: shards next to the index
+        (SUBDIR_URL + "s/", "s/{}.msgpack.zst"),  # absolute
+    ],
+)
+def test_shard_paths_resolve_in_every_layout(shards_base_url, expected):
+    sha256 = bytes(range(32))
+    info = {"shards_base_url": shards_base_url}
+    assert shard_path(info, sha256) == expected.format(sha256.hex())

@@ -77,13 +77,17 @@ def install(
     async def go() -> dict[str, Any]:
         query = await gateway.query([channel_url], platforms, specs)
         found = sorted(str(r.file_name) for records in query for r in records)
-        solution = await solve([channel_url], specs, gateway=gateway, platforms=platforms)
+        solution = await solve(
+            [channel_url], specs, gateway=gateway, platforms=platforms
+        )
         prefix = work / "env"
         await install(
             solution, target_prefix=prefix, cache_dir=work / "pkgs", client=client,
             show_progress=False,
         )  # fmt: skip
-        files = sorted(str(p.relative_to(prefix)) for p in prefix.rglob("*") if p.is_file())
+        files = sorted(
+            str(p.relative_to(prefix)) for p in prefix.rglob("*") if p.is_file()
+        )
         return {
             "ok": True,
             "queried": found,

@@ -112,7 +112,9 @@ def world(live: LiveService, tmp_path: Path) -> World:
     return World(live, tmp_path)
 
 
-def test_upload_then_install_from_a_public_channel(world: World, tmp_path: Path) -> None:
+def test_upload_then_install_from_a_public_channel(
+    world: World, tmp_path: Path
+) -> None:
     channel = world.channel()
     lib, app = world.packages("pub")
 
@@ -147,7 +149,9 @@ def test_monolithic_repodata_path_installs_too(world: World, tmp_path: Path) -> 
     assert result["solved"] == sorted([lib.name, app.name])
 
 
-def test_private_channel_installs_with_bearer_auth_file(world: World, tmp_path: Path) -> None:
+def test_private_channel_installs_with_bearer_auth_file(
+    world: World, tmp_path: Path
+) -> None:
     channel = world.channel(private=True)
     lib, app = world.packages("priv")
     assert world.upload(channel, [lib, app]) == {"ok": True}
@@ -167,7 +171,9 @@ def test_private_channel_installs_with_bearer_auth_file(world: World, tmp_path: 
     assert result["solved"] == sorted([lib.name, app.name])
 
 
-def test_private_channel_installs_through_a_path_token(world: World, tmp_path: Path) -> None:
+def test_private_channel_installs_through_a_path_token(
+    world: World, tmp_path: Path
+) -> None:
     channel = world.channel(private=True)
     lib, app = world.packages("tok")
     assert world.upload(channel, [lib, app]) == {"ok": True}
@@ -191,7 +197,9 @@ def test_private_channel_without_credentials_answers_401_and_reveals_nothing(
     lib, app = world.packages("hid")
     assert world.upload(channel, [lib, app]) == {"ok": True}
     base = f"{world.live.url}/{channel}"
-    wait_until_indexed(base, "noarch", lib.name, {"Authorization": f"Bearer {world.key}"})
+    wait_until_indexed(
+        base, "noarch", lib.name, {"Authorization": f"Bearer {world.key}"}
+    )
 
     paths = [
         "noarch/repodata_shards.msgpack.zst", "noarch/repodata.json",
@@ -262,7 +270,10 @@ IGNORED_FIELDS = {"indexed_timestamp", "arch", "platform"}
 
 
 def _records(repodata_doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    merged = {**repodata_doc.get("packages", {}), **repodata_doc.get("packages.conda", {})}
+    merged = {
+        **repodata_doc.get("packages", {}),
+        **repodata_doc.get("packages.conda", {}),
+    }
     return {
         name: {k: v for k, v in record.items() if k not in IGNORED_FIELDS}
         for name, record in merged.items()

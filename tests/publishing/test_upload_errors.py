@@ -61,7 +61,7 @@ def multipart(
     """A multipart body of ``(disposition, part headers, data)`` parts."""
     out = bytearray()
     for disposition, headers, data in parts:
-        out += f"--{BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n"
+        out += f"--{BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n".encode()
         out += "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
         out += b"\r\n" + data + b"\r\n"
     if closed:
