@@ -5,6 +5,10 @@ from __future__ import annotations
 KNOWN_SUBDIRS = frozenset(
     {
         "noarch",
+        "android-arm64", "android-x86_64",
+        "ios-arm64", "iossimulator-arm64", "iossimulator-x86_64",
+        "freebsd-32", "freebsd-arm64", "freebsd-ppc64", "freebsd-ppc64le",
+        "linux-loongarch64", "linux-ppc", "emscripten-wasm64",
         "emscripten-wasm32", "wasi-wasm32", "zos-z",
         "freebsd-64",
         "linux-32", "linux-64", "linux-aarch64", "linux-armv6l", "linux-armv7l",
