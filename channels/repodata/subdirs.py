@@ -5,8 +5,8 @@ from __future__ import annotations
 KNOWN_SUBDIRS = frozenset(
     {
         "noarch",
-        "android-arm64", "android-x86_64",
-        "ios-arm64", "iossimulator-arm64", "iossimulator-x86_64",
+        "android-32", "android-64", "android-aarch64", "android-armv7a",
+        "ios-arm64", "iossimulator-64", "iossimulator-arm64",
         "freebsd-32", "freebsd-arm64", "freebsd-ppc64", "freebsd-ppc64le",
         "linux-loongarch64", "linux-ppc", "emscripten-wasm64",
         "emscripten-wasm32", "wasi-wasm32", "zos-z",
