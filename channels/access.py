@@ -7,12 +7,16 @@ to reading when it says so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q, QuerySet
+
 from accounts.models import ApiKey
+from packages.models import PackageFile
 
 from .exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
-from .models import WRITE_ROLES, Channel, Membership, Role
+from .models import WRITE_ROLES, Channel, ChannelQuerySet, Membership, Role
 
 
 def role_of(channel: Channel, user: Any) -> str | None:
@@ -100,3 +104,69 @@ def get_channel_for_manage(name: str, user: Any) -> Channel:
     if not can_manage(channel, user):
         raise AccessForbidden("Only the channel's owner can do this.")
     return channel
+
+
+# --- The website: pages, settings, listings -------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelAbilities:
+    """What the pages may offer a user on a channel (passed to templates)."""
+
+    can_write: bool
+    can_manage: bool
+
+
+def abilities(channel: Channel, user: Any) -> ChannelAbilities:
+    """The page-level permissions of ``user`` on a channel it can read."""
+    role = role_of(channel, user)
+    return ChannelAbilities(
+        can_write=role in WRITE_ROLES, can_manage=role == Role.OWNER
+    )
+
+
+def get_channel_for_page(name: str, user: Any) -> Channel:
+    """The channel whose pages this user may see.
+
+    Unknown and unreadable channels are both "not found", so a private channel's
+    name, packages and members never leak to strangers or anonymous visitors.
+    """
+    channel = _find(name)
+    if channel is None or not can_read(channel, user):
+        raise ChannelNotFound(f"Channel '{name}' does not exist.")
+    return channel
+
+
+def get_channel_for_upload_page(name: str, user: Any) -> Channel:
+    """The channel whose upload page (and file deletion) this user may use."""
+    channel = get_channel_for_page(name, user)
+    if not can_write(channel, user):
+        raise AccessForbidden(f"You may not upload to channel '{name}'.")
+    return channel
+
+
+def get_channel_for_file_delete(name: str, user: Any) -> Channel:
+    """The channel whose files this user may delete from the website."""
+    return get_channel_for_upload_page(name, user)
+
+
+def visible_channels(user: Any) -> ChannelQuerySet:
+    """Every channel the user may see listed: public ones and their own."""
+    return Channel.objects.visible_to(user)
+
+
+def member_channel_ids(user: Any) -> QuerySet[Membership, int]:
+    """Ids of the channels the user belongs to (for "your channels")."""
+    if user is None or not user.is_authenticated:
+        return Membership.objects.none().values_list("channel_id", flat=True)
+    return Membership.objects.filter(user=user).values_list("channel_id", flat=True)
+
+
+def visible_files(user: Any) -> QuerySet[PackageFile]:
+    """Package files the user may find by search: those of channels they may read."""
+    readable = Channel.objects.public().values("pk")
+    if user is not None and user.is_authenticated:
+        readable = Channel.objects.filter(
+            Q(is_private=False) | Q(pk__in=member_channel_ids(user))
+        ).values("pk")
+    return PackageFile.objects.filter(channel_id__in=readable)

@@ -1,7 +1,20 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "packages"
 
-urlpatterns: list[object] = []
+urlpatterns = [
+    path(
+        "channels/<str:name>/packages/<str:package>",
+        views.detail,
+        name="detail",
+    ),
+    path(
+        "channels/<str:name>/files/<str:subdir>/<str:filename>/delete",
+        views.delete_file,
+        name="file-delete",
+    ),
+]

@@ -284,6 +284,8 @@ PREFIXHUB_SHARD_GRACE_DAYS = env_int("PREFIXHUB_SHARD_GRACE_DAYS", 7)
 PREFIXHUB_REPODATA_DEBOUNCE = env_float("PREFIXHUB_REPODATA_DEBOUNCE", 1.0)
 # A builder's lease on its subdir; renewed while it works, taken over once expired.
 PREFIXHUB_BUILD_LEASE_SECONDS = env_int("PREFIXHUB_BUILD_LEASE_SECONDS", 60)
+# How often beat re-queues builds that a lost message or a killed worker left undone.
+PREFIXHUB_REPAIR_INTERVAL = env_float("PREFIXHUB_REPAIR_INTERVAL", 10.0)
 
 # --- Celery ------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
@@ -316,7 +318,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "republish-stale-subdirs": {
         "task": "channels.republish_stale_subdirs",
-        "schedule": 60.0,
+        "schedule": PREFIXHUB_REPAIR_INTERVAL,
     },
 }
 
@@ -331,6 +333,8 @@ REST_FRAMEWORK = {
 }
 
 # --- email and sign-in -------------------------------------------------------------
+# Embedded default: the console backend, so confirmation and reset links appear in the
+# server output. Production: SMTP as soon as EMAIL_HOST is set.
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
@@ -341,31 +345,78 @@ EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+if env_str("EMAIL_FILE_PATH"):  # for the file-based backend (used by the live tests)
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "prefixhub <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_UNIQUE_EMAIL = True
+# One address per person, changed through a verified switch (old stays until then).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_USERNAME_VALIDATORS = "accounts.validators.username_validators"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "signup": "20/m/ip",
 }
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
-SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {}
-for _provider in ("github", "google"):
-    _client_id = env_str(f"{_provider.upper()}_CLIENT_ID")
-    if _client_id:
-        SOCIALACCOUNT_PROVIDERS[_provider] = {
-            "APPS": [
+# A social sign-in whose email the provider reports as verified signs in to the
+# account owning that address; allauth wipes the password of an account whose own
+# address was never verified, so a squatter cannot share it (its "safe rules").
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = ACCOUNT_EMAIL_VERIFICATION
+SOCIALACCOUNT_STORE_TOKENS = False
+
+# Endpoint overrides: GitHub Enterprise, or a fake provider on loopback in tests.
+_PROVIDER_URL_SETTINGS = {
+    "github": ("GITHUB_URL",),
+    "google": (
+        "AUTHORIZE_URL",
+        "ACCESS_TOKEN_URL",
+        "IDENTITY_URL",
+        "CERTS_URL",
+        "ID_TOKEN_ISSUER",
+    ),
+}
+
+
+def socialaccount_providers() -> dict[str, dict[str, object]]:
+    """Provider settings from the environment.
+
+    A provider gets an app only when ``<PROVIDER>_CLIENT_ID`` is set; without one (and
+    without a SocialApp row from the admin) it is not offered and its URLs answer 404.
+    """
+    providers: dict[str, dict[str, object]] = {}
+    for provider, url_settings in _PROVIDER_URL_SETTINGS.items():
+        prefix = provider.upper()
+        config: dict[str, object] = {}
+        for name in url_settings:
+            env_name = name if name.startswith(prefix) else f"{prefix}_{name}"
+            if env_str(env_name):
+                config[name] = env_str(env_name)
+        client_id = env_str(f"{prefix}_CLIENT_ID")
+        if client_id:
+            config["APPS"] = [
                 {
-                    "client_id": _client_id,
-                    "secret": env_secret(f"{_provider.upper()}_CLIENT_SECRET"),
+                    "client_id": client_id,
+                    "secret": env_secret(f"{prefix}_CLIENT_SECRET"),
                 }
             ]
-        }
+        if config:
+            providers[provider] = config
+    return providers
+
+
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers()
 
 LOGGING = {
     "version": 1,

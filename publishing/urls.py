@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "publishing"
 
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("channels/<str:name>/settings/upload", views.upload_page, name="upload-page"),
+]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .channels import create_channel, delete_channel, record_activity
+from .channels import (
+    add_member,
+    change_role,
+    create_channel,
+    delete_channel,
+    record_activity,
+    remove_member,
+    transfer_ownership,
+    update_channel,
+)
 from .index import (
     BuildResult,
     ensure_subdir,
@@ -17,6 +26,8 @@ from .index import (
 
 __all__ = [
     "BuildResult",
+    "add_member",
+    "change_role",
     "create_channel",
     "delete_channel",
     "ensure_subdir",
@@ -26,6 +37,9 @@ __all__ = [
     "publish_index",
     "publish_repodata",
     "record_activity",
+    "remove_member",
     "schedule_repodata",
     "subdirs_behind",
+    "transfer_ownership",
+    "update_channel",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, F, Q, When
+from django.db.models import BigIntegerField, Case, CharField, F, Q, Value, When
 from django.db.models.functions import Collate
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -47,6 +48,10 @@ REPODATA_NAME = "repodata.json"
 REPODATA_ZST_NAME = "repodata.json.zst"
 # Above this many dirty names, one ordered scan beats an IN list of names.
 _SCAN_THRESHOLD = 500
+# Names per UPDATE when many change at once: one statement per batch instead of
+# one per name (a full rebuild of 100k records over 10k names spent 50 s in
+# per-name UPDATEs); small enough for SQLite's limit on query parameters.
+_BATCH = 300
 
 
 @dataclass
@@ -81,13 +86,16 @@ def mark_names_changed(subdir: Subdir, names: Iterable[str]) -> int:
     """
     Subdir.objects.filter(pk=subdir.pk).update(generation=F("generation") + 1)
     generation = Subdir.objects.values_list("generation", flat=True).get(pk=subdir.pk)
-    for name in set(names):
-        updated = ShardName.objects.filter(subdir=subdir, name=name).update(
-            dirty_generation=generation
-        )
-        if not updated:
-            ShardName.objects.create(
-                subdir=subdir, name=name, dirty_generation=generation
+    wanted = sorted(set(names))
+    for start in range(0, len(wanted), _BATCH):
+        batch = wanted[start : start + _BATCH]
+        rows = ShardName.objects.filter(subdir=subdir, name__in=batch)
+        if rows.update(dirty_generation=generation) < len(batch):
+            known = set(rows.values_list("name", flat=True))
+            ShardName.objects.bulk_create(
+                ShardName(subdir=subdir, name=name, dirty_generation=generation)
+                for name in batch
+                if name not in known
             )
     request_index_build(subdir)
     return generation
@@ -148,9 +156,23 @@ def _run_exclusively(
     return ran
 
 
-def _renew(key: str, owner: str) -> None:
-    if not locks.renew(key, owner, settings.PREFIXHUB_BUILD_LEASE_SECONDS):
-        raise RuntimeError(f"lost the lease {key}; another builder took over")
+class _Heartbeat:
+    """Renews a builder's lease while it works, at most every few seconds."""
+
+    def __init__(self, key: str, owner: str) -> None:
+        self.key = key
+        self.owner = owner
+        self.ttl = settings.PREFIXHUB_BUILD_LEASE_SECONDS
+        self.next_at = time.monotonic() + self.ttl / 4
+
+    def __call__(self) -> None:
+        if time.monotonic() < self.next_at:
+            return
+        if not locks.renew(self.key, self.owner, self.ttl):
+            # Another builder took over after our lease expired; stop before we
+            # publish an index over its newer one.
+            raise RuntimeError(f"lost the lease {self.key}")
+        self.next_at = time.monotonic() + self.ttl / 4
 
 
 # --- shards and the shard index ------------------------------------------------------
@@ -169,8 +191,7 @@ def publish_index(subdir_id: int) -> BuildResult:
 
     def build(owner: str) -> None:
         subdir = Subdir.objects.select_related("channel").get(pk=subdir_id)
-        _build_index_pass(subdir, result)
-        _renew(key, owner)
+        _build_index_pass(subdir, result, heartbeat=_Heartbeat(key, owner))
 
     _run_exclusively(key, is_behind, build)
     if result.index_written:
@@ -195,7 +216,9 @@ def _records_by_name(
     return grouped
 
 
-def _build_index_pass(subdir: Subdir, result: BuildResult) -> None:
+def _build_index_pass(
+    subdir: Subdir, result: BuildResult, *, heartbeat: Callable[[], None]
+) -> None:
     generation = subdir.generation
     dirty = list(
         ShardName.objects.filter(subdir=subdir, dirty_generation__gt=0).values_list(
@@ -204,12 +227,17 @@ def _build_index_pass(subdir: Subdir, result: BuildResult) -> None:
     )
     records = _records_by_name(subdir, [name for _, name, _, _ in dirty])
     retired: list[RetiredShard] = []
+    published: list[tuple[int, str, int]] = []
     for pk, name, dirty_generation, old_sha in dirty:
+        heartbeat()
         new_sha = _publish_shard(subdir, records.get(name), result)
         if old_sha and old_sha != new_sha:
             retired.append(RetiredShard(subdir=subdir, sha256=old_sha))
-        _record_shard(pk, new_sha, dirty_generation)
+        published.append((pk, new_sha, dirty_generation))
+    # Every shard is stored before any name points at it, and all before the index.
+    _record_shards(published)
     RetiredShard.objects.bulk_create(retired)
+    heartbeat()
     _write_shard_index(subdir, generation)
     result.passes += 1
     result.index_written = True
@@ -230,22 +258,42 @@ def _publish_shard(
     return shard.sha256
 
 
-def _record_shard(pk: int, sha256: str, dirty_generation: int) -> None:
-    """Point the name at its new shard; it stays dirty if it changed meanwhile."""
-    still_same = Q(dirty_generation=dirty_generation)
-    if sha256:
-        ShardName.objects.filter(pk=pk).update(
-            shard_sha256=sha256,
-            dirty_generation=Case(
-                When(still_same, then=0),
-                default=F("dirty_generation"),
-                output_field=BigIntegerField(),
-            ),
-        )
-    else:  # the name's last file is gone: it leaves the index
-        deleted, _ = ShardName.objects.filter(still_same, pk=pk).delete()
-        if not deleted:
-            ShardName.objects.filter(pk=pk).update(shard_sha256="")
+def _record_shards(published: list[tuple[int, str, int]]) -> None:
+    """Point names at their new shards; a name stays dirty if it changed meanwhile.
+
+    ``published`` holds ``(pk, sha256, dirty_generation)``; names sharing a dirty
+    generation are updated in batches, with one statement per batch.
+    """
+    batches: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pk, sha256, dirty_generation in published:
+        if sha256:
+            batches[dirty_generation].append((pk, sha256))
+        else:
+            _drop_name(pk, dirty_generation)
+    for dirty_generation, pairs in batches.items():
+        still_same = Q(dirty_generation=dirty_generation)
+        for start in range(0, len(pairs), _BATCH):
+            batch = pairs[start : start + _BATCH]
+            ShardName.objects.filter(pk__in=[pk for pk, _ in batch]).update(
+                shard_sha256=Case(
+                    *(When(pk=pk, then=Value(sha)) for pk, sha in batch),
+                    output_field=CharField(),
+                ),
+                dirty_generation=Case(
+                    When(still_same, then=0),
+                    default=F("dirty_generation"),
+                    output_field=BigIntegerField(),
+                ),
+            )
+
+
+def _drop_name(pk: int, dirty_generation: int) -> None:
+    """The name's last file is gone: it leaves the index, unless it changed since."""
+    deleted, _ = ShardName.objects.filter(
+        pk=pk, dirty_generation=dirty_generation
+    ).delete()
+    if not deleted:
+        ShardName.objects.filter(pk=pk).update(shard_sha256="")
 
 
 def _write_shard_index(subdir: Subdir, generation: int) -> None:
@@ -304,6 +352,10 @@ def publish_repodata(subdir_id: int) -> bool:
         subdir = Subdir.objects.get(pk=subdir_id)
         _write_repodata(subdir)
 
+    # This task is the pending rebuild, even when it finds nothing to do (a running
+    # builder covered it) or the lease taken (whose holder re-checks afterwards):
+    # left set, the mark would turn away the next change's rebuild for a minute.
+    Subdir.objects.filter(pk=subdir_id).update(repodata_due_at=None)
     return _run_exclusively(key, is_behind, build)
 
 

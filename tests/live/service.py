@@ -61,7 +61,9 @@ def _drop_database(url: str, name: str) -> None:
 
 
 class LiveService:
-    def __init__(self, workdir: Path, *, workers: int = 2) -> None:
+    def __init__(
+        self, workdir: Path, *, workers: int = 2, env: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -72,6 +74,7 @@ class LiveService:
         self.database: str | None = None
         self._logs: list[Any] = []
         self.env = self._environment()
+        self.env.update(env or {})
 
     def _environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
@@ -131,15 +134,37 @@ class LiveService:
         wait_for(self._responds, timeout=60, interval=0.2)
         return self
 
-    def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, name: str = "worker", *, beat: bool = False
+    ) -> subprocess.Popen[bytes]:
+        schedule = ["--beat", "--schedule", str(self.workdir / f"beat-{name}")]
         self._spawn(name, [
             sys.executable, "-m", "celery", "--app", "prefixhub", "worker",
+            *(schedule if beat else []),
             "--concurrency", str(self.workers), "--loglevel", "INFO",
             "--queues", self.env["CELERY_TASK_DEFAULT_QUEUE"],
             "--hostname", f"{name}-{uuid.uuid4().hex[:6]}@%h",
             "--without-gossip", "--without-mingle",
         ])  # fmt: skip
         return self.processes[-1]
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL a process group at once: no clean-up, as a crash would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def shell(self, code: str) -> str:
+        """Run Python in this deployment's Django shell; what it prints."""
+        return self.manage("shell", "--no-imports", "-c", code)
+
+    def shell_process(self, code: str) -> subprocess.Popen[bytes]:
+        """Start Python in this deployment's Django shell, in its own process group."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "prefixhub.cli", "shell", "--no-imports", "-c", code],
+            env=self.env, cwd=ROOT, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
 
     def _responds(self) -> bool:
         try:

@@ -5,69 +5,19 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
-import zstandard
 
 from tests.artifacts import build_package
 from tests.live.clients import run_client
+from tests.live.reader import fetch, repodata, shard_index, unzstd, wait_until_indexed
 from tests.live.service import LiveService, wait_for
 
 pytestmark = pytest.mark.live
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 (loopback)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def unzstd(data: bytes) -> bytes:
-    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-
-
-def shard_index(base: str, subdir: str, headers: dict[str, str] | None = None) -> Any:
-    status, data = fetch(f"{base}/{subdir}/repodata_shards.msgpack.zst", headers)
-    assert status == 200, data
-    return msgpack.unpackb(unzstd(data))
-
-
-def repodata(base: str, subdir: str, headers: dict[str, str] | None = None) -> Any:
-    status, data = fetch(f"{base}/{subdir}/repodata.json", headers)
-    assert status == 200, data
-    return json.loads(data)
-
-
-def wait_until_indexed(
-    base: str, subdir: str, filename: str, headers: dict[str, str] | None = None
-) -> None:
-    """Wait for ``filename`` in both the shard index path and repodata.json."""
-    name = filename.rsplit("-", 2)[0]
-
-    def in_shards() -> bool:
-        index = shard_index(base, subdir, headers)
-        sha = index["shards"].get(name)
-        if sha is None:
-            return False
-        _, shard = fetch(f"{base}/{subdir}/shards/{sha.hex()}.msgpack.zst", headers)
-        shard_map = msgpack.unpackb(unzstd(shard))
-        return filename in {**shard_map["packages"], **shard_map["packages.conda"]}
-
-    def in_repodata() -> bool:
-        data = repodata(base, subdir, headers)
-        return filename in {**data["packages"], **data["packages.conda"]}
-
-    wait_for(in_shards, timeout=15)
-    wait_for(in_repodata, timeout=20)
 
 
 class World:

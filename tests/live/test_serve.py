@@ -32,7 +32,7 @@ def _prefixhub() -> str:
 
 def _responds(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -80,7 +80,7 @@ def test_prefixhub_serve_runs_the_whole_service_with_no_servers(tmp_path: Path) 
         def indexed() -> bool:
             with urllib.request.urlopen(
                 f"{url}/tools/noarch/repodata.json"
-            ) as response:  # noqa: S310
+            ) as response:
                 return package.name in json.loads(response.read())["packages.conda"]
 
         wait_for(indexed, timeout=30, interval=0.2)

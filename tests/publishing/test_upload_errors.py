@@ -114,18 +114,19 @@ def bad_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def noarch_tar_bz2(package_dir: Path) -> Path:
-    return build_package(package_dir, "demo", "1.0", tar_bz2=True)
+    return build_package(package_dir / "upload-errors", "demo", "1.0", tar_bz2=True)
 
 
 @pytest.fixture(scope="session")
 def replacement_pkg(package_dir: Path) -> Path:
     """Same filename as ``noarch_pkg``, different bytes."""
-    return build_package(package_dir / "replacement", "demo", "1.0", content="new")
+    folder = package_dir / "upload-errors" / "replacement"
+    return build_package(folder, "demo", "1.0", content="new")
 
 
 @pytest.fixture(scope="session")
 def other_pkg(package_dir: Path) -> Path:
-    return build_package(package_dir, "other-tool", "0.3")
+    return build_package(package_dir / "upload-errors", "other-tool", "0.3")
 
 
 def _index(name: str = "evil", subdir: str = "noarch") -> dict[str, object]:
@@ -286,7 +287,11 @@ def test_a_sha256_mismatch_in_a_multipart_part_header_is_rejected(
     client: Any, channel: Any, alice_key: str, noarch_pkg: Path, spool_dir: Path
 ) -> None:
     payload = multipart(
-        [file_part(noarch_pkg.name, noarch_pkg.read_bytes(), **{"x-file-sha256": "ab" * 32})]
+        [
+            file_part(
+                noarch_pkg.name, noarch_pkg.read_bytes(), **{"x-file-sha256": "ab" * 32}
+            )
+        ]
     )
 
     response = post_multipart(client, "demo", payload, alice_key)
@@ -454,7 +459,9 @@ def test_a_filename_with_a_path_is_rejected(
 def test_a_multipart_filename_with_a_path_is_rejected(
     client: Any, channel: Any, alice_key: str, noarch_pkg: Path, spool_dir: Path
 ) -> None:
-    payload = multipart([file_part("../../" + noarch_pkg.name, noarch_pkg.read_bytes())])
+    payload = multipart(
+        [file_part("../../" + noarch_pkg.name, noarch_pkg.read_bytes())]
+    )
 
     response = post_multipart(client, "demo", payload, alice_key)
 
@@ -678,7 +685,12 @@ def test_a_contributor_may_upload_and_is_recorded_as_uploader(
 
 
 def test_reuploading_a_file_without_force_conflicts_and_keeps_the_original(
-    client: Any, channel: Any, alice_key: str, noarch_pkg: Path, committed: Any
+    client: Any,
+    channel: Any,
+    alice_key: str,
+    noarch_pkg: Path,
+    committed: Any,
+    spool_dir: Path,
 ) -> None:
     with committed():
         assert upload(client, "demo", noarch_pkg, alice_key).status_code == 200
@@ -691,6 +703,7 @@ def test_reuploading_a_file_without_force_conflicts_and_keeps_the_original(
     assert "already exists" in detail(response)
     assert "force" in detail(response)
     assert stored_files() == files_before
+    assert list(spool_dir.iterdir()) == []
     download = client.get(f"/demo/noarch/{noarch_pkg.name}")
     assert download.status_code == 200
     assert body(download) == noarch_pkg.read_bytes()
@@ -713,9 +726,10 @@ def test_uploading_different_bytes_under_an_existing_name_conflicts(
 
     assert response.status_code == 409
     assert stored_files() == files_before
-    assert PackageFile.objects.get().sha256 == hashlib.sha256(
-        noarch_pkg.read_bytes()
-    ).hexdigest()
+    assert (
+        PackageFile.objects.get().sha256
+        == hashlib.sha256(noarch_pkg.read_bytes()).hexdigest()
+    )
 
 
 def test_force_replaces_a_file_and_the_index_shows_the_new_hash(
@@ -805,9 +819,10 @@ def test_a_viewer_may_not_force_a_replacement(
     response = upload(client, "secret", replacement_pkg, bob_key, force=True)
 
     assert response.status_code == 403
-    assert PackageFile.objects.get().sha256 == hashlib.sha256(
-        noarch_pkg.read_bytes()
-    ).hexdigest()
+    assert (
+        PackageFile.objects.get().sha256
+        == hashlib.sha256(noarch_pkg.read_bytes()).hexdigest()
+    )
 
 
 # --- several packages ------------------------------------------------------------------

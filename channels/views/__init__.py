@@ -1,0 +1,7 @@
+"""Channel pages (``pages``) and channel settings (``settings``)."""
+
+from __future__ import annotations
+
+from . import pages, settings
+
+__all__ = ["pages", "settings"]

@@ -1,0 +1,378 @@
+"""Every branch of channels/access.py and publishing/access.py, as stories.
+
+In ``demo`` (public) alice is the owner and bob a contributor; in ``secret``
+(private) alice is the owner and bob a viewer; charlie belongs to neither.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import ApiKey
+from channels.access import (
+    can_manage,
+    can_read,
+    can_write,
+    get_channel_for_manage,
+    get_channel_for_read,
+    get_channel_for_upload,
+    key_allows,
+    role_of,
+)
+from channels.exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
+from publishing.access import may_overwrite
+
+ANONYMOUS = AnonymousUser()
+
+
+def key_for(user: Any, **kw: Any) -> ApiKey:
+    key, _ = ApiKey.issue(user, name="test key", **kw)
+    return key
+
+
+# --- role_of ------------------------------------------------------------------------
+
+
+def test_role_of_nobody_is_none(channel: Any) -> None:
+    assert role_of(channel, None) is None
+
+
+def test_role_of_an_anonymous_user_is_none(channel: Any) -> None:
+    assert role_of(channel, ANONYMOUS) is None
+
+
+def test_role_of_a_member_is_their_role(
+    channel: Any, private_channel: Any, alice: Any, bob: Any
+) -> None:
+    assert role_of(channel, alice) == "owner"
+    assert role_of(channel, bob) == "contributor"
+    assert role_of(private_channel, bob) == "viewer"
+
+
+def test_role_of_a_stranger_is_none(channel: Any, charlie: Any) -> None:
+    assert role_of(channel, charlie) is None
+
+
+# --- key_allows -----------------------------------------------------------------------
+
+
+def test_no_key_narrows_nothing(channel: Any) -> None:
+    assert key_allows(None, channel, write=True) is True
+
+
+def test_a_plain_key_allows_reading_and_writing(channel: Any, alice: Any) -> None:
+    key = key_for(alice)
+
+    assert key_allows(key, channel, write=False) is True
+    assert key_allows(key, channel, write=True) is True
+
+
+def test_a_key_narrowed_to_another_channel_allows_nothing_here(
+    channel: Any, private_channel: Any, alice: Any
+) -> None:
+    key = key_for(alice, channel=private_channel)
+
+    assert key_allows(key, channel, write=False) is False
+    assert key_allows(key, channel, write=True) is False
+
+
+def test_a_key_narrowed_to_this_channel_allows_it(channel: Any, alice: Any) -> None:
+    assert key_allows(key_for(alice, channel=channel), channel, write=True) is True
+
+
+def test_a_read_only_key_allows_reading_only(channel: Any, alice: Any) -> None:
+    key = key_for(alice, is_read_only=True)
+
+    assert key_allows(key, channel, write=False) is True
+    assert key_allows(key, channel, write=True) is False
+
+
+# --- can_read -----------------------------------------------------------------------------
+
+
+def test_anyone_can_read_a_public_channel(channel: Any, charlie: Any) -> None:
+    assert can_read(channel, ANONYMOUS) is True
+    assert can_read(channel, None) is True
+    assert can_read(channel, charlie) is True
+
+
+def test_members_can_read_a_private_channel(
+    private_channel: Any, alice: Any, bob: Any
+) -> None:
+    assert can_read(private_channel, alice) is True
+    assert can_read(private_channel, bob) is True
+
+
+def test_strangers_cannot_read_a_private_channel(
+    private_channel: Any, charlie: Any
+) -> None:
+    assert can_read(private_channel, charlie) is False
+    assert can_read(private_channel, ANONYMOUS) is False
+
+
+def test_a_read_only_key_can_read(private_channel: Any, bob: Any) -> None:
+    assert can_read(private_channel, bob, key_for(bob, is_read_only=True)) is True
+
+
+def test_a_key_narrowed_elsewhere_cannot_read_even_a_public_channel(
+    channel: Any, private_channel: Any, bob: Any
+) -> None:
+    key = key_for(bob, channel=private_channel)
+
+    assert can_read(channel, bob, key) is False
+    assert can_read(private_channel, bob, key) is True
+
+
+# --- can_write ----------------------------------------------------------------------------
+
+
+def test_owner_and_contributor_can_write(channel: Any, alice: Any, bob: Any) -> None:
+    assert can_write(channel, alice) is True
+    assert can_write(channel, bob) is True
+
+
+def test_a_viewer_cannot_write(private_channel: Any, bob: Any) -> None:
+    assert can_write(private_channel, bob) is False
+
+
+def test_strangers_and_anonymous_cannot_write(channel: Any, charlie: Any) -> None:
+    assert can_write(channel, charlie) is False
+    assert can_write(channel, ANONYMOUS) is False
+
+
+def test_a_read_only_key_cannot_write(channel: Any, alice: Any) -> None:
+    assert can_write(channel, alice, key_for(alice, is_read_only=True)) is False
+
+
+def test_a_key_narrowed_elsewhere_cannot_write(
+    channel: Any, private_channel: Any, alice: Any
+) -> None:
+    assert can_write(channel, alice, key_for(alice, channel=private_channel)) is False
+
+
+def test_a_key_never_adds_rights_its_user_lacks(channel: Any, charlie: Any) -> None:
+    assert can_write(channel, charlie, key_for(charlie, channel=channel)) is False
+
+
+# --- can_manage ---------------------------------------------------------------------------
+
+
+def test_only_the_owner_can_manage(
+    channel: Any, private_channel: Any, alice: Any, bob: Any, charlie: Any
+) -> None:
+    assert can_manage(channel, alice) is True
+    assert can_manage(channel, bob) is False
+    assert can_manage(private_channel, bob) is False
+    assert can_manage(channel, charlie) is False
+    assert can_manage(channel, ANONYMOUS) is False
+
+
+# --- get_channel_for_read -------------------------------------------------------------------
+
+
+def test_reading_a_public_channel_returns_it(channel: Any) -> None:
+    assert get_channel_for_read("demo", ANONYMOUS) == channel
+
+
+def test_reading_looks_channel_names_up_case_insensitively(channel: Any) -> None:
+    assert get_channel_for_read("Demo", ANONYMOUS) == channel
+
+
+def test_a_member_reading_a_private_channel_gets_it(
+    private_channel: Any, bob: Any
+) -> None:
+    assert get_channel_for_read("secret", bob, key_for(bob)) == private_channel
+
+
+@pytest.mark.parametrize("user", [None, ANONYMOUS])
+def test_anonymous_readers_of_a_private_channel_must_authenticate(
+    private_channel: Any, user: Any
+) -> None:
+    with pytest.raises(AuthenticationRequired) as raised:
+        get_channel_for_read("secret", user)
+
+    assert raised.value.status == 401
+
+
+def test_anonymous_readers_of_an_unknown_channel_must_authenticate_too(
+    private_channel: Any,
+) -> None:
+    with pytest.raises(AuthenticationRequired) as unknown:
+        get_channel_for_read("hidden", ANONYMOUS)
+    with pytest.raises(AuthenticationRequired) as private:
+        get_channel_for_read("secret", ANONYMOUS)
+
+    assert unknown.value.message.replace("hidden", "secret") == private.value.message
+
+
+def test_a_stranger_reading_a_private_channel_is_forbidden(
+    private_channel: Any, charlie: Any
+) -> None:
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_read("secret", charlie)
+
+    assert raised.value.status == 403
+
+
+def test_a_signed_in_reader_of_an_unknown_channel_is_forbidden_too(
+    charlie: Any,
+) -> None:
+    with pytest.raises(AccessForbidden):
+        get_channel_for_read("hidden", charlie)
+
+
+def test_a_narrowed_key_reading_another_channel_is_forbidden(
+    channel: Any, private_channel: Any, bob: Any
+) -> None:
+    with pytest.raises(AccessForbidden):
+        get_channel_for_read("demo", bob, key_for(bob, channel=private_channel))
+
+
+# --- get_channel_for_upload -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", [None, ANONYMOUS])
+def test_anonymous_uploaders_must_authenticate(channel: Any, user: Any) -> None:
+    with pytest.raises(AuthenticationRequired):
+        get_channel_for_upload("demo", user)
+
+
+def test_uploading_to_an_unknown_channel_is_not_found(alice: Any) -> None:
+    with pytest.raises(ChannelNotFound) as raised:
+        get_channel_for_upload("nowhere", alice)
+
+    assert raised.value.status == 404
+
+
+def test_a_stranger_uploading_to_a_private_channel_finds_nothing(
+    private_channel: Any, charlie: Any
+) -> None:
+    with pytest.raises(ChannelNotFound) as private:
+        get_channel_for_upload("secret", charlie)
+    with pytest.raises(ChannelNotFound) as unknown:
+        get_channel_for_upload("secrex", charlie)
+
+    assert private.value.message == unknown.value.message.replace("secrex", "secret")
+
+
+def test_a_stranger_uploading_to_a_public_channel_is_forbidden(
+    channel: Any, charlie: Any
+) -> None:
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload("demo", charlie, key_for(charlie))
+
+    assert raised.value.message == "You may not upload to channel 'demo'."
+
+
+def test_a_viewer_uploading_is_forbidden(private_channel: Any, bob: Any) -> None:
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload("secret", bob)
+
+    assert raised.value.message == "You may not upload to channel 'secret'."
+
+
+def test_a_read_only_key_uploading_is_forbidden_because_of_the_key(
+    channel: Any, alice: Any
+) -> None:
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload("demo", alice, key_for(alice, is_read_only=True))
+
+    assert raised.value.message == "This API key may not write to channel 'demo'."
+
+
+def test_a_key_narrowed_elsewhere_uploading_is_forbidden_because_of_the_key(
+    channel: Any, private_channel: Any, alice: Any
+) -> None:
+    key = key_for(alice, channel=channel)
+
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload("secret", alice, key)
+
+    assert raised.value.message == "This API key may not write to channel 'secret'."
+
+
+def test_a_viewer_with_a_read_only_key_is_told_about_the_key(
+    private_channel: Any, bob: Any
+) -> None:
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload("secret", bob, key_for(bob, is_read_only=True))
+
+    assert "API key" in raised.value.message
+
+
+def test_owner_and_contributor_get_the_channel_to_upload_to(
+    channel: Any, alice: Any, bob: Any
+) -> None:
+    assert get_channel_for_upload("demo", alice) == channel
+    assert get_channel_for_upload("DEMO", bob, key_for(bob, channel=channel)) == channel
+
+
+# --- get_channel_for_manage -----------------------------------------------------------------
+
+
+def test_the_owner_gets_the_channel_to_manage(private_channel: Any, alice: Any) -> None:
+    assert get_channel_for_manage("secret", alice) == private_channel
+
+
+def test_managing_an_unknown_channel_is_not_found(alice: Any) -> None:
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_manage("nowhere", alice)
+
+
+@pytest.mark.parametrize("who", ["charlie", "anonymous"])
+def test_outsiders_managing_a_private_channel_find_nothing(
+    private_channel: Any, charlie: Any, who: str
+) -> None:
+    user = charlie if who == "charlie" else ANONYMOUS
+
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_manage("secret", user)
+
+
+@pytest.mark.parametrize("who", ["bob", "charlie", "anonymous"])
+def test_non_owners_managing_a_public_channel_are_forbidden(
+    channel: Any, bob: Any, charlie: Any, who: str
+) -> None:
+    user = {"bob": bob, "charlie": charlie, "anonymous": ANONYMOUS}[who]
+
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_manage("demo", user)
+
+    assert raised.value.message == "Only the channel's owner can do this."
+
+
+def test_a_viewer_managing_a_private_channel_is_forbidden(
+    private_channel: Any, bob: Any
+) -> None:
+    with pytest.raises(AccessForbidden):
+        get_channel_for_manage("secret", bob)
+
+
+# --- may_overwrite ----------------------------------------------------------------------
+
+
+def test_owner_and_contributor_may_overwrite(
+    channel: Any, alice: Any, bob: Any
+) -> None:
+    assert may_overwrite(channel, alice, None) is True
+    assert may_overwrite(channel, bob, key_for(bob)) is True
+
+
+def test_viewers_and_strangers_may_not_overwrite(
+    private_channel: Any, channel: Any, bob: Any, charlie: Any
+) -> None:
+    assert may_overwrite(private_channel, bob, None) is False
+    assert may_overwrite(channel, charlie, None) is False
+    assert may_overwrite(channel, ANONYMOUS, None) is False
+
+
+def test_read_only_and_narrowed_keys_may_not_overwrite(
+    channel: Any, private_channel: Any, alice: Any
+) -> None:
+    assert may_overwrite(channel, alice, key_for(alice, is_read_only=True)) is False
+    assert (
+        may_overwrite(channel, alice, key_for(alice, channel=private_channel)) is False
+    )
