@@ -128,21 +128,24 @@ def test_burst_of_200_uploads_from_8_clients_loses_and_duplicates_nothing(
             statuses.append(post_package(live.url, channel, key, path))
 
     clients = [threading.Thread(target=client) for _ in range(8)]
-    for thread in clients:
-        thread.start()
-    for thread in clients:
-        thread.join()
-    last_upload = time.monotonic()
-    assert statuses == [200] * 200
+    try:
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        last_upload = time.monotonic()
+        assert statuses == [200] * 200
 
-    expected = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in packages}
-
-    wait_for(lambda: files_in_shards(base) == expected, timeout=30, interval=0.05)
-    shards_after = time.monotonic() - last_upload
-    wait_for(lambda: files_in_repodata(base) == expected, timeout=30, interval=0.1)
-    repodata_after = time.monotonic() - last_upload
-    watcher.stop.set()
-    watcher.join()
+        expected = {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in packages
+        }
+        wait_for(lambda: files_in_shards(base) == expected, timeout=30, interval=0.05)
+        shards_after = time.monotonic() - last_upload
+        wait_for(lambda: files_in_repodata(base) == expected, timeout=30, interval=0.1)
+        repodata_after = time.monotonic() - last_upload
+    finally:
+        watcher.stop.set()
+        watcher.join()
 
     assert db_files(live, channel) == expected
     assert files_in_shards(base) == expected

@@ -7,6 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import ApiKey, User
 
 
+MAX_DAYS = 3650  # ten years; beyond that a key should simply not expire
+
+
 class Command(BaseCommand):
     help = "Create an API key for a user and print it (alone, on stdout). Shown once."
 
@@ -20,7 +23,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named '{options['user']}'.")
         days = options["expires_in_days"]
-        if days is not None and days <= 0:
-            raise CommandError("--expires-in-days must be positive.")
+        if days is not None and not 0 < days <= MAX_DAYS:
+            raise CommandError(f"--expires-in-days must be between 1 and {MAX_DAYS}.")
         _, secret = ApiKey.issue(user, name=options["name"], expires_in_days=days)
         self.stdout.write(secret)
