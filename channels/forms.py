@@ -31,7 +31,9 @@ def channel_name_problem(name: str) -> str | None:
 
 
 class _Form(forms.Form):
-    label_suffix = ""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class _ChannelFields(_Form):
@@ -124,6 +126,10 @@ class ChangeRoleForm(_Form):
 
 class TransferForm(_ByUsername):
     """The new owner, by exact username; the service checks they are a member."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "New owner's username"
 
 
 class DeleteChannelForm(_Form):

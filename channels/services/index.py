@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, CharField, F, Q, Value, When
+from django.db.models import F, Q
 from django.db.models.functions import Collate
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -271,20 +271,28 @@ def _record_shards(published: list[tuple[int, str, int]]) -> None:
         else:
             _drop_name(pk, dirty_generation)
     for dirty_generation, pairs in batches.items():
-        still_same = Q(dirty_generation=dirty_generation)
         for start in range(0, len(pairs), _BATCH):
-            batch = pairs[start : start + _BATCH]
-            ShardName.objects.filter(pk__in=[pk for pk, _ in batch]).update(
-                shard_sha256=Case(
-                    *(When(pk=pk, then=Value(sha)) for pk, sha in batch),
-                    output_field=CharField(),
-                ),
-                dirty_generation=Case(
-                    When(still_same, then=0),
-                    default=F("dirty_generation"),
-                    output_field=BigIntegerField(),
-                ),
-            )
+            _point_names(pairs[start : start + _BATCH], dirty_generation)
+
+
+def _point_names(pairs: list[tuple[int, str]], dirty_generation: int) -> None:
+    # UPDATE ... FROM (VALUES ...) is one statement on PostgreSQL and SQLite (3.33+);
+    # the ORM's equivalent (a CASE of one WHEN per row) costs ~0.3 ms of Python per
+    # name to compile, seconds for a full rebuild.
+    table = connection.ops.quote_name(ShardName._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    # Only the quoted table name and placeholders are interpolated.
+    sql = (
+        f"UPDATE {table} SET shard_sha256 = v.column2, dirty_generation = CASE"  # noqa: S608
+        f" WHEN {table}.dirty_generation = %s THEN 0"
+        f" ELSE {table}.dirty_generation END"
+        f" FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+    )
+    params: list[Any] = [dirty_generation]
+    for pk, sha256 in pairs:
+        params += [pk, sha256]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _drop_name(pk: int, dirty_generation: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,18 @@ def drop_files(page: Any, files: list[tuple[str, bytes]]) -> None:
     )
     page.dispatch_event("#dropzone", "dragover", {"dataTransfer": transfer})
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+
+
+def api_upload(live: LiveService, channel: str, path: Path, key: str) -> None:
+    """Upload with an API key, as pixi does (a raw body)."""
+    request = urllib.request.Request(
+        f"{live.url}/api/v1/upload/{channel}",
+        data=path.read_bytes(),
+        headers={"Authorization": f"Bearer {key}", "X-File-Name": path.name},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
 
 
 def item(page: Any, filename: str) -> Any:
@@ -171,11 +184,8 @@ def test_a_new_member_sees_the_private_channel_and_installs_from_it(
     member = make_user(live, "member")
     name = make_channel(live, owner, private=True, prefix="priv")
     pkg = build_package(tmp_path, "secretpkg", "1.0")
+    api_upload(live, name, pkg, live.manage("createapikey", owner))
     log_in(page, owner)
-    page.goto(f"/channels/{name}/settings/upload")
-    drop_files(page, [(pkg.name, pkg.read_bytes())])
-    page.wait_for_selector(f".upload-item[data-filename='{pkg.name}'][data-state=done]")
-
     page.goto(f"/channels/{name}/settings/members")
     page.fill("#id_username", member)
     page.select_option("#id_role", "viewer")

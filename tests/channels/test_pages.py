@@ -208,6 +208,7 @@ def test_channel_page_shows_packages_and_how_to_use_the_channel(
     assert f"conda install --channel {url}" in content
     assert f"mamba install --channel {url}" in content
     assert f"rattler-build build --channel {url}" in content
+    assert "pixi upload" not in content  # anonymous visitors cannot upload
 
 
 def test_channel_page_shows_the_logo_and_description(

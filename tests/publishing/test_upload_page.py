@@ -68,15 +68,6 @@ def _browser(user: Any) -> tuple[Client, str]:
     return client, client.cookies["csrftoken"].value
 
 
-# Remove once BrowserSessionAuthentication checks CSRF on the Django request: DRF's
-# check reads request.POST of the DRF request, which has no parser for a raw body
-# and answers 415 before the CSRF token is even looked at.
-CSRF_ON_RAW_BODY_BUG = pytest.mark.xfail(
-    strict=True, reason="accounts/authentication.py CSRF check answers 415"
-)
-
-
-@CSRF_ON_RAW_BODY_BUG
 def test_the_browser_uploads_a_raw_body_with_its_session_and_csrf_token(
     users: dict[str, Any], noarch_pkg: Path
 ) -> None:
@@ -88,7 +79,6 @@ def test_the_browser_uploads_a_raw_body_with_its_session_and_csrf_token(
     assert PackageFile.objects.get(filename=noarch_pkg.name).uploaded_by == users["bob"]
 
 
-@CSRF_ON_RAW_BODY_BUG
 def test_a_session_upload_without_the_csrf_token_is_refused(
     users: dict[str, Any], noarch_pkg: Path
 ) -> None:
