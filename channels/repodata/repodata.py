@@ -15,13 +15,25 @@ from .shards import ZSTD_LEVEL, encode_shard_index
 _BLOCK = 1 << 20
 
 
+def _key(filename: str) -> bytes:
+    """``"filename":`` as JSON, without ``json.dumps`` for the usual plain names.
+
+    >>> _key("a-1-0.conda"), _key('odd"name')
+    (b'"a-1-0.conda":', b'"odd\\\\"name":')
+    """
+    plain = filename.isascii() and filename.isprintable()
+    if plain and '"' not in filename and "\\" not in filename:
+        return b'"' + filename.encode() + b'":'
+    return json.dumps(filename).encode() + b":"
+
+
 def _write_group(out: BinaryIO, key: str, entries: Iterable[tuple[str, bytes]]) -> None:
     out.write(b'"' + key.encode() + b'":{')
     block: list[bytes] = []
     pending = 0
     separator = b""
     for filename, record_json in entries:
-        entry = json.dumps(filename).encode() + b":" + record_json
+        entry = _key(filename) + record_json
         block.append(entry)
         pending += len(entry)
         if pending >= _BLOCK:

@@ -207,7 +207,7 @@ def test_encoded_json_is_utf8_without_escapes():
 def test_encoding_does_not_depend_on_key_order():
     r = record(custom={"b": 1, "a": 2}, license="MIT", timestamp=1)
     items = list(r.items())
-    random.Random(4).shuffle(items)  # noqa: S311 (a fixed order, not a secret)
+    random.Random(4).shuffle(items)
     shuffled = dict(items)
     shuffled["custom"] = {"a": 2, "b": 1}
     assert list(shuffled) != list(r)

@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import ApiKey, User
 
-
 MAX_DAYS = 3650  # ten years; beyond that a key should simply not expire
 
 
