@@ -24,6 +24,9 @@ class PackageFile(models.Model):
     # The record serialised once, at upload: index builds only join these bytes.
     record_json = models.BinaryField()
     record_msgpack = models.BinaryField()
+    about = models.JSONField(
+        default=dict, blank=True, help_text="Descriptive fields of info/about.json."
+    )
     storage_key = models.CharField(max_length=600)
     attestation = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(

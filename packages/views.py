@@ -36,6 +36,9 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
         "channel_url": channel_url(channel.name),
         "package": overview,
         "record": overview.latest.record,
+        "about": overview.latest.about,
+        "summary": overview.latest.about.get("summary")
+        or overview.latest.record.get("summary", ""),
     }
     return render(request, "packages/detail.html", context)
 

@@ -118,6 +118,7 @@ def _record_upload(
         "record": record,
         "record_json": encoded.json,
         "record_msgpack": encoded.msgpack,
+        "about": _about_fields(inspected.about),
         "storage_key": key,
         "attestation": received.attestation,
         "uploaded_by": uploaded_by if uploaded_by.is_authenticated else None,
@@ -153,6 +154,27 @@ def _record_upload(
         # A concurrent upload of the same filename won the race.
         raise FileExists(_exists_message(received.filename, inspected.subdir)) from None
     return package
+
+
+# What the package page shows from info/about.json; the rest (file lists, recipe
+# details) can be large and is not needed.
+_ABOUT_FIELDS = ("summary", "description", "home", "license", "license_family",
+                 "dev_url", "doc_url", "source_url")  # fmt: skip
+
+
+def _about_fields(about: dict[str, Any]) -> dict[str, str]:
+    fields = {
+        key: value[:5000]
+        for key in _ABOUT_FIELDS
+        if isinstance(value := about.get(key), str) and value
+    }
+    # Links are shown on the package page: only web URLs, never javascript: and co.
+    return {
+        key: value
+        for key, value in fields.items()
+        if not key.endswith(("_url", "home"))
+        or value.startswith(("https://", "http://"))
+    }
 
 
 def _exists_message(filename: str, subdir: str) -> str:

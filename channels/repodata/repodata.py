@@ -16,11 +16,7 @@ _BLOCK = 1 << 20
 
 
 def _key(filename: str) -> bytes:
-    """``"filename":`` as JSON, without ``json.dumps`` for the usual plain names.
-
-    >>> _key("a-1-0.conda"), _key('odd"name')
-    (b'"a-1-0.conda":', b'"odd\\\\"name":')
-    """
+    """``"filename":`` as JSON; ``json.dumps`` only for names it would escape."""
     plain = filename.isascii() and filename.isprintable()
     if plain and '"' not in filename and "\\" not in filename:
         return b'"' + filename.encode() + b'":'

@@ -84,3 +84,24 @@ def test_multipart_upload_is_accepted(
     assert stored.attestation == '{"bundle": 1}'
     assert stored.subdir == "linux-64"
     assert linux_pkg.name in repodata(api_client, "demo", "linux-64")["packages"]
+
+
+def test_upload_keeps_the_descriptive_about_fields_and_drops_unsafe_links(
+    api_client: Any, channel: Any, alice_key: str, tmp_path: Path, committed: Any
+) -> None:
+    from tests.artifacts import build_package
+
+    package = build_package(
+        tmp_path, "described", "1.0", summary="Tools for doing things",
+        homepage="javascript:alert(1)", license="MIT",
+    )  # fmt: skip
+    with committed():
+        response = upload(api_client, "demo", package, alice_key)
+
+    assert response.status_code == 200, response.content
+    stored = PackageFile.objects.get(filename=package.name)
+    assert stored.about["summary"] == "Tools for doing things"
+    assert "home" not in stored.about
+    page = api_client.get("/channels/demo/packages/described")
+    assert b"Tools for doing things" in page.content
+    assert b"javascript:alert" not in page.content
