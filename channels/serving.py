@@ -139,7 +139,7 @@ def _index_file(
     state = Subdir.objects.filter(channel=channel, name=subdir).first()
     sha = getattr(state, _INDEX_FILES[filename], "") if state else ""
     content_type = _CONTENT_TYPES[filename]
-    if not sha:
+    if state is None or not sha:
         # Not built yet (or no such subdir): valid empty documents, never a 404
         # that clients would remember.
         data = empty_index_file(subdir, filename)
@@ -151,7 +151,6 @@ def _index_file(
     if _not_modified(request, etag):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        assert state is not None
         response = _storage_response(
             request, index_storage, index_file_path(state, filename), content_type
         )
@@ -160,7 +159,7 @@ def _index_file(
         state.index_published_at
         if filename == INDEX_NAME
         else state.repodata_published_at
-    )  # type: ignore[union-attr]
+    )
     if published:
         response["Last-Modified"] = http_date(published.timestamp())
     response["Cache-Control"] = _index_cache_control(channel)

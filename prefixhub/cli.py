@@ -32,7 +32,7 @@ def _processes(host: str, port: int, web_workers: int) -> list[list[str]]:
         "--workers", str(web_workers),
         "--threads", "4",
         "--timeout", "600",  # large uploads stream through a worker
-        "--access-logfile", "-",
+        # No access log: request lines can carry keys (/t/<key>/...).
     ]  # fmt: skip
     worker = [
         python, "-m", "celery", "--app", "prefixhub", "worker",
