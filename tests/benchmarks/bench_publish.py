@@ -710,8 +710,8 @@ def run(size: str, repeat: int = 7, reference: bool = True) -> list[Result]:
         harness.log(f"{size}: R1 x{repeat}")
         r1 = bench_repodata(ctx, repeat)
         harness.log(f"{size}: P6 bursts")
-        uploads = BURST_UPLOADS if not ctx.tiny else 40
-        n_names = BURST_NAMES if not ctx.tiny else 10
+        uploads = BURST_UPLOADS if not ctx.tiny else 20
+        n_names = BURST_NAMES if not ctx.tiny else 5
         bursts = [bench_burst(ctx, paced_s=0.0, uploads=uploads, n_names=n_names)]
         if not ctx.tiny:
             bursts.insert(

@@ -183,6 +183,9 @@ def _copy_files(channel_id: int, rows: list[Any]) -> None:
 
     now = timezone.now()
     columns = [*_file_values(rows[0]), "record", "record_json", "record_msgpack"]
+    defaults = _other_defaults(["id", "channel_id", "uploaded_at", *columns])
+    columns += list(defaults)
+    extra = tuple(defaults.values())
     sql = (
         f"COPY packages_packagefile (channel_id, uploaded_at, {', '.join(columns)})"
         " FROM STDIN"
@@ -199,10 +202,28 @@ def _copy_files(channel_id: int, rows: list[Any]) -> None:
                     row.json.decode(),
                     row.json,
                     row.msgpack,
+                    *extra,
                 )
             )
     if not connection.in_atomic_block:
         raw.commit()
+
+
+def _other_defaults(known: list[str]) -> dict[str, Any]:
+    """Defaults of columns COPY would leave NULL (fields added to the model later)."""
+    from django.db import models
+
+    from packages.models import PackageFile
+
+    defaults = {}
+    for f in PackageFile._meta.concrete_fields:
+        if f.column in known or f.null or not f.has_default():
+            continue
+        value = f.get_default()
+        defaults[f.column] = (
+            json.dumps(value) if isinstance(f, models.JSONField) else value
+        )
+    return defaults
 
 
 def _bulk_files(channel: Any, rows: list[Any]) -> None:

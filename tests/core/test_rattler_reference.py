@@ -16,6 +16,7 @@ import json
 import shutil
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,12 @@ def channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (root / subdir).mkdir()
         for path in paths:
             shutil.copy(path, root / subdir / path.name)
-    asyncio.run(index_fs(root, write_zst=True, write_shards=True))
+    # A thread of its own: Playwright's sync API (browser tier) keeps an event loop
+    # running in the main thread for the whole session.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(
+            asyncio.run, index_fs(root, write_zst=True, write_shards=True)
+        ).result()
     return root
 
 
