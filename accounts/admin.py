@@ -9,7 +9,7 @@ admin.site.register(User, UserAdmin)
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiKeyAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "user",

@@ -19,7 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import services
 from .access import get_api_key_for_user
 from .forms import ApiKeyForm
-from .models import ApiKey
+from .models import ApiKey, User
+
+
+def _signed_in(request: HttpRequest) -> User:
+    """The user of a ``login_required`` view (never anonymous there)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 @login_required
@@ -34,7 +40,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         {
             "emails": EmailAddress.objects.filter(user=request.user),
             "social_accounts": social,
-            "has_password": request.user.has_usable_password(),
+            "has_password": _signed_in(request).has_usable_password(),
         },
     )
 
@@ -52,7 +58,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     created: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
         key, secret = services.create_api_key(
-            request.user,  # type: ignore[arg-type]
+            _signed_in(request),
             name=form.cleaned_data["name"],
             expires_in_days=form.expires_in_days,
             channel=form.cleaned_data["channel"],
@@ -61,7 +67,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
         created = {"key": key, "secret": secret, **_commands(key, secret)}
         form = ApiKeyForm(user=request.user)
     keys = ApiKey.objects.filter(
-        user=request.user, revoked_at__isnull=True
+        user=_signed_in(request), revoked_at__isnull=True
     ).select_related("channel")
     status = 400 if form.errors else 200
     return render(

@@ -13,14 +13,14 @@ from .models import (
 )
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     raw_id_fields = ["user"]
     extra = 0
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ChannelAdmin(admin.ModelAdmin):
     list_display = ["name", "is_private", "created_at"]
     list_filter = ["is_private"]
     search_fields = ["name", "description"]
@@ -28,14 +28,14 @@ class ChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["channel", "user", "role", "created_at"]
     list_filter = ["role"]
     raw_id_fields = ["channel", "user"]
 
 
 @admin.register(Subdir)
-class SubdirAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SubdirAdmin(admin.ModelAdmin):
     list_display = [
         "channel",
         "name",
@@ -50,25 +50,25 @@ class SubdirAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ShardName)
-class ShardNameAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ShardNameAdmin(admin.ModelAdmin):
     list_display = ["subdir", "name", "shard_sha256", "dirty_generation"]
     search_fields = ["name"]
     raw_id_fields = ["subdir"]
 
 
 @admin.register(RetiredShard)
-class RetiredShardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RetiredShardAdmin(admin.ModelAdmin):
     list_display = ["subdir", "sha256", "retired_at"]
     raw_id_fields = ["subdir"]
 
 
 @admin.register(Lease)
-class LeaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LeaseAdmin(admin.ModelAdmin):
     list_display = ["key", "owner", "expires_at"]
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ActivityAdmin(admin.ModelAdmin):
     list_display = ["channel", "actor", "verb", "detail", "created_at"]
     list_filter = ["verb"]
     raw_id_fields = ["channel", "actor"]

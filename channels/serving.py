@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
@@ -88,7 +89,7 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
 
 def _bytes_response(
     request: HttpRequest, data: bytes, content_type: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     body = b"" if request.method == "HEAD" else data
     response = HttpResponse(body, content_type=content_type)
     response["Content-Length"] = str(len(data))
@@ -101,7 +102,7 @@ def _storage_response(
     name: str,
     content_type: str,
     size: int | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     mode = settings.PREFIXHUB_SERVE_MODE
     if mode == "redirect":
         return HttpResponseRedirect(storage.url(name))
@@ -121,7 +122,7 @@ def _storage_response(
 @require_safe
 def subdir_file(
     request: HttpRequest, channel: str, subdir: str, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Serve an index file or a package file of ``channel/subdir``."""
     found = _reader_channel(request, channel)
     if isinstance(found, HttpResponse):
@@ -135,7 +136,7 @@ def subdir_file(
 
 def _index_file(
     request: HttpRequest, channel: Channel, subdir: str, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     state = Subdir.objects.filter(channel=channel, name=subdir).first()
     sha = getattr(state, _INDEX_FILES[filename], "") if state else ""
     content_type = _CONTENT_TYPES[filename]
@@ -144,12 +145,13 @@ def _index_file(
         # that clients would remember.
         data = empty_index_file(subdir, filename)
         assert data is not None
-        response = _bytes_response(request, data, content_type)
-        response["Cache-Control"] = "no-cache"
-        return response
+        empty = _bytes_response(request, data, content_type)
+        empty["Cache-Control"] = "no-cache"
+        return empty
     etag = f'"{sha}"'
+    response: HttpResponseBase
     if _not_modified(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
+        response = HttpResponseNotModified()
     else:
         response = _storage_response(
             request, index_storage, index_file_path(state, filename), content_type
@@ -168,7 +170,7 @@ def _index_file(
 
 def _package_file(
     request: HttpRequest, channel: Channel, subdir: str, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     package = (
         PackageFile.objects.filter(channel=channel, subdir=subdir, filename=filename)
         .only("storage_key", "sha256", "size")
@@ -178,7 +180,7 @@ def _package_file(
         return _error(404, f"{subdir}/{filename} does not exist in this channel.")
     etag = f'"{package.sha256}"'
     if _not_modified(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponseBase = HttpResponseNotModified()
     else:
         response = _storage_response(
             request,
@@ -197,7 +199,7 @@ def _package_file(
 @require_safe
 def shard(
     request: HttpRequest, channel: str, subdir: str, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Serve a content-addressed shard; immutable, so cached for a year."""
     found = _reader_channel(request, channel)
     if isinstance(found, HttpResponse):
@@ -209,7 +211,7 @@ def shard(
         return _error(404, "No such shard.")
     etag = f'"{filename.split(".")[0]}"'
     if _not_modified(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponseBase = HttpResponseNotModified()
     else:
         response = _storage_response(request, index_storage, name, "application/zstd")
     response["ETag"] = etag
@@ -221,7 +223,7 @@ def shard(
 @require_safe
 def channel_root_file(
     request: HttpRequest, channel: str, filename: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     """``notices.json`` and ``channeldata.json``: optional, absent here."""
     found = _reader_channel(request, channel)
     if isinstance(found, HttpResponse):

@@ -6,7 +6,7 @@ from .models import PackageFile
 
 
 @admin.register(PackageFile)
-class PackageFileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PackageFileAdmin(admin.ModelAdmin):
     list_display = [
         "filename",
         "channel",

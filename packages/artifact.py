@@ -14,7 +14,7 @@ import re
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -116,7 +116,7 @@ def unsafe_member(member: tarfile.TarInfo) -> str | None:
 
 def _members(
     path: Path, filename: str
-) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
+) -> Generator[tuple[tarfile.TarFile, tarfile.TarInfo], None, None]:
     # Opened here, not by conda-package-streaming, which leaves a file it was given
     # by path open when iteration stops early (ResourceWarning, leaked descriptor).
     with path.open("rb") as fileobj:

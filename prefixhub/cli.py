@@ -82,7 +82,8 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
         for child in children:
             code = child.poll()
             if code is not None:
-                print(f"{child.args[2]} exited with {code}; stopping", flush=True)  # type: ignore[index]  # noqa: T201
+                name = " ".join(str(arg) for arg in child.args[1:3])  # type: ignore[index]
+                print(f"{name} exited with {code}; stopping", flush=True)  # noqa: T201
                 status = code or 1
                 stopping = True
         time.sleep(0.2)

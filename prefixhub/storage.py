@@ -52,7 +52,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
             shutil.rmtree(path, ignore_errors=True)
 
 
-class PrefixS3Storage(S3Storage):  # type: ignore[misc]
+class PrefixS3Storage(S3Storage):
     """S3 storage that can also delete everything under a prefix (channel deletion)."""
 
     def delete_prefix(self, prefix: str) -> None:

@@ -17,6 +17,7 @@ from accounts.authentication import (
     ApiKeyAuthentication,
     BrowserSessionAuthentication,
 )
+from accounts.models import ApiKey
 from channels.access import get_channel_for_upload
 from channels.exceptions import ChannelError
 from packages.models import PackageFile
@@ -34,6 +35,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["WWW-Authenticate"] = REALM
         return response
     return drf_exception_handler(exc, context)
+
+
+def api_key(request: Request) -> ApiKey | None:
+    """The API key the request authenticated with (None for a browser session)."""
+    return request.auth if isinstance(request.auth, ApiKey) else None
 
 
 def _is_forced(request: Request) -> bool:
@@ -65,14 +71,14 @@ class _WriteApi(APIView):
             raise drf_exceptions.NotAuthenticated(
                 "Authentication required: send an API key."
             )
-        return get_channel_for_upload(name, request.user, request.auth)
+        return get_channel_for_upload(name, request.user, api_key(request))
 
 
 class UploadView(_WriteApi):
     def post(self, request: Request, channel: str) -> Response:
         target = self.channel(request, channel)
         force = _is_forced(request)
-        if force and not access.may_overwrite(target, request.user, request.auth):
+        if force and not access.may_overwrite(target, request.user, api_key(request)):
             raise OverwriteForbidden("You may not replace files in this channel.")
         django_request: HttpRequest = request._request
         received = receive(

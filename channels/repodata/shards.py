@@ -28,7 +28,8 @@ def _compress(data: bytes) -> bytes:
 
 
 def _split(entries: Iterable[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], ...]:
-    tar_bz2, conda = [], []
+    tar_bz2: list[tuple[str, bytes]] = []
+    conda: list[tuple[str, bytes]] = []
     for filename, packed in sorted(entries):
         (conda if filename.endswith(".conda") else tar_bz2).append((filename, packed))
     return tar_bz2, conda

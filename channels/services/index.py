@@ -391,7 +391,7 @@ def _ordered_fragments(subdir: Subdir, extension: str) -> Iterator[tuple[str, by
 def _write_repodata(subdir: Subdir) -> None:
     generation = subdir.generation
     with tempfile.TemporaryFile() as plain, tempfile.TemporaryFile() as packed:
-        with zstd_writer(packed) as zst:  # type: ignore[arg-type]
+        with zstd_writer(packed) as zst:
             write_repodata(
                 Tee(plain, zst),  # type: ignore[arg-type]
                 subdir.name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     query = _query(request)
     channels = access.visible_channels(request.user).order_by("name")
     mine = channels.filter(pk__in=access.member_channel_ids(request.user))
-    packages: list[object] = []
+    packages: list[dict[str, Any]] = []
     if query:
         channels = channels.filter(name__icontains=query)
         packages = search_packages(access.visible_files(request.user), query)
