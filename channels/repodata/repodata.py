@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from collections.abc import Iterable
 from typing import BinaryIO
 
@@ -23,8 +25,8 @@ def _key(filename: str) -> bytes:
     return json.dumps(filename).encode() + b":"
 
 
-def _write_group(out: BinaryIO, key: str, entries: Iterable[tuple[str, bytes]]) -> None:
-    out.write(b'"' + key.encode() + b'":{')
+def write_entries(out: BinaryIO, entries: Iterable[tuple[str, bytes]]) -> None:
+    """Write ``"filename":{record},…`` (one group's body) for sorted entries."""
     block: list[bytes] = []
     pending = 0
     separator = b""
@@ -37,7 +39,10 @@ def _write_group(out: BinaryIO, key: str, entries: Iterable[tuple[str, bytes]]) 
             separator, block, pending = b",", [], 0
     if block:
         out.write(separator + b",".join(block))
-    out.write(b"}")
+
+
+def _header(subdir: str) -> bytes:
+    return b'{"info":{"subdir":' + json.dumps(subdir).encode() + b"},"
 
 
 def write_repodata(
@@ -51,16 +56,46 @@ def write_repodata(
     Each group must come sorted by filename; the bytes are a join of the stored
     fragments with keys in sorted order, so the output is deterministic.
     """
-    out.write(b'{"info":{"subdir":' + json.dumps(subdir).encode() + b"},")
-    _write_group(out, "packages", tar_bz2)
-    out.write(b",")
-    _write_group(out, "packages.conda", conda)
-    out.write(b',"repodata_version":1}')
+    out.write(_header(subdir) + b'"packages":{')
+    write_entries(out, tar_bz2)
+    out.write(b'},"packages.conda":{')
+    write_entries(out, conda)
+    out.write(b'},"repodata_version":1}')
+
+
+def write_repodata_from_bodies(
+    out: BinaryIO, subdir: str, tar_bz2_body: BinaryIO, conda_body: BinaryIO
+) -> None:
+    """``repodata.json`` from two group bodies made by ``write_entries``.
+
+    Lets a caller read the records once, in filename order, and split them by
+    format as they come, instead of reading the subdir once per format.
+    """
+    out.write(_header(subdir) + b'"packages":{')
+    shutil.copyfileobj(tar_bz2_body, out, _BLOCK)
+    out.write(b'},"packages.conda":{')
+    shutil.copyfileobj(conda_body, out, _BLOCK)
+    out.write(b'},"repodata_version":1}')
 
 
 def zstd_writer(out: BinaryIO) -> zstandard.ZstdCompressionWriter:
     """A writer that compresses into ``out`` at the index's level."""
     return zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(out, closefd=False)
+
+
+class HashingWriter:
+    """Pass writes through to ``out`` while computing their SHA-256."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.out.write(data)
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
 
 
 class Tee:

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,7 +27,6 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Collate
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -37,7 +37,13 @@ from channels.repodata import (
     encode_shard,
     encode_shard_index,
 )
-from channels.repodata.repodata import Tee, write_repodata, zstd_writer
+from channels.repodata.repodata import (
+    HashingWriter,
+    Tee,
+    write_entries,
+    write_repodata_from_bodies,
+    zstd_writer,
+)
 from packages.models import PackageFile
 from prefixhub.storage import index_storage, write_bytes
 
@@ -375,48 +381,71 @@ def publish_repodata(subdir_id: int) -> bool:
     return _run_exclusively(key, is_behind, build)
 
 
-def _ordered_fragments(subdir: Subdir, extension: str) -> Iterator[tuple[str, bytes]]:
-    files = PackageFile.objects.filter(
-        channel_id=subdir.channel_id, subdir=subdir.name, filename__endswith=extension
+def _ordered_fragments(subdir: Subdir) -> Iterator[tuple[str, bytes]]:
+    """Every record of the subdir in filename order, in one pass.
+
+    The order comes from the (channel, subdir, filename) unique index, so the
+    database streams rows instead of sorting the subdir; it is the database's
+    collation order, stable for a deployment (byte order under C or C.UTF-8).
+    """
+    rows = (
+        PackageFile.objects.filter(channel_id=subdir.channel_id, subdir=subdir.name)
+        .order_by("filename")
+        .values_list("filename", "record_json")
     )
-    # Byte order on every database, so the output is the same everywhere.
-    order: Any = (
-        Collate("filename", "C") if connection.vendor == "postgresql" else "filename"
-    )
-    rows = files.order_by(order).values_list("filename", "record_json")
     for filename, record_json in rows.iterator(chunk_size=5000):
         yield filename, bytes(record_json)
 
 
+def _split_by_format(subdir: Subdir, tar_bz2: Any, conda: Any) -> None:
+    """Write the bodies of the two groups, reading the records only once."""
+    pending: dict[bool, list[tuple[str, bytes]]] = {True: [], False: []}
+    targets = {True: conda, False: tar_bz2}
+    for filename, record_json in _ordered_fragments(subdir):
+        is_conda = filename.endswith(".conda")
+        batch = pending[is_conda]
+        batch.append((filename, record_json))
+        if len(batch) >= 2000:
+            _flush_entries(targets[is_conda], batch)
+    for is_conda, batch in pending.items():
+        _flush_entries(targets[is_conda], batch)
+
+
+def _flush_entries(out: Any, batch: list[tuple[str, bytes]]) -> None:
+    if not batch:
+        return
+    if out.tell():
+        out.write(b",")
+    write_entries(out, batch)
+    batch.clear()
+
+
 def _write_repodata(subdir: Subdir) -> None:
     generation = subdir.generation
-    with tempfile.TemporaryFile() as plain, tempfile.TemporaryFile() as packed:
-        with zstd_writer(packed) as zst:
-            write_repodata(
-                Tee(plain, zst),  # type: ignore[arg-type]
+    with ExitStack() as stack:
+        tar_bz2, conda, plain, packed = (
+            stack.enter_context(tempfile.TemporaryFile()) for _ in range(4)
+        )
+        _split_by_format(subdir, tar_bz2, conda)
+        tar_bz2.seek(0)
+        conda.seek(0)
+        plain_hash, packed_hash = HashingWriter(plain), HashingWriter(packed)
+        with zstd_writer(packed_hash) as zst:  # type: ignore[arg-type]
+            write_repodata_from_bodies(
+                Tee(plain_hash, zst),  # type: ignore[arg-type]
                 subdir.name,
-                _ordered_fragments(subdir, ".tar.bz2"),
-                _ordered_fragments(subdir, ".conda"),
+                tar_bz2,
+                conda,
             )
-        digests = {}
         for name, handle in ((REPODATA_ZST_NAME, packed), (REPODATA_NAME, plain)):
-            digests[name] = _file_sha256(handle)
             handle.seek(0)
             index_storage.save(index_file_path(subdir, name), File(handle))
     Subdir.objects.filter(pk=subdir.pk).update(
         repodata_generation=generation,
-        repodata_sha256=digests[REPODATA_NAME],
-        repodata_zst_sha256=digests[REPODATA_ZST_NAME],
+        repodata_sha256=plain_hash.hexdigest(),
+        repodata_zst_sha256=packed_hash.hexdigest(),
         repodata_published_at=timezone.now(),
     )
-
-
-def _file_sha256(handle: Any) -> str:
-    handle.seek(0)
-    digest = hashlib.sha256()
-    while chunk := handle.read(1024 * 1024):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- empty subdirs and clean-up -------------------------------------------------
