@@ -13,17 +13,27 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import ApiKey
 from channels.access import (
+    ChannelAbilities,
+    abilities,
     can_manage,
     can_read,
     can_write,
+    get_channel_for_file_delete,
     get_channel_for_manage,
+    get_channel_for_page,
     get_channel_for_read,
     get_channel_for_upload,
+    get_channel_for_upload_page,
     key_allows,
+    member_channel_ids,
     role_of,
+    visible_channels,
+    visible_files,
 )
 from channels.exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
+from packages.models import PackageFile
 from publishing.access import may_overwrite
+from tests.factories import make_channel, make_user
 
 ANONYMOUS = AnonymousUser()
 
@@ -376,3 +386,292 @@ def test_read_only_and_narrowed_keys_may_not_overwrite(
     assert (
         may_overwrite(channel, alice, key_for(alice, channel=private_channel)) is False
     )
+
+
+# --- abilities --------------------------------------------------------------------------
+
+
+def test_the_owner_may_write_and_manage(channel: Any, alice: Any) -> None:
+    assert abilities(channel, alice) == ChannelAbilities(
+        can_write=True, can_manage=True
+    )
+
+
+def test_a_contributor_may_write_but_not_manage(channel: Any, bob: Any) -> None:
+    assert abilities(channel, bob) == ChannelAbilities(can_write=True, can_manage=False)
+
+
+def test_a_viewer_may_neither_write_nor_manage(private_channel: Any, bob: Any) -> None:
+    assert abilities(private_channel, bob) == ChannelAbilities(
+        can_write=False, can_manage=False
+    )
+
+
+def test_strangers_and_anonymous_visitors_may_neither_write_nor_manage(
+    channel: Any, charlie: Any
+) -> None:
+    nothing = ChannelAbilities(can_write=False, can_manage=False)
+
+    assert abilities(channel, charlie) == nothing
+    assert abilities(channel, ANONYMOUS) == nothing
+    assert abilities(channel, None) == nothing
+
+
+# --- get_channel_for_page ---------------------------------------------------------------
+
+
+def test_anyone_sees_the_pages_of_a_public_channel(channel: Any, charlie: Any) -> None:
+    assert get_channel_for_page("demo", ANONYMOUS) == channel
+    assert get_channel_for_page("demo", None) == channel
+    assert get_channel_for_page("demo", charlie) == channel
+
+
+def test_pages_look_channel_names_up_case_insensitively(channel: Any) -> None:
+    assert get_channel_for_page("DeMo", ANONYMOUS) == channel
+
+
+def test_members_see_the_pages_of_a_private_channel(
+    private_channel: Any, alice: Any, bob: Any
+) -> None:
+    assert get_channel_for_page("secret", alice) == private_channel
+    assert get_channel_for_page("secret", bob) == private_channel
+
+
+@pytest.mark.parametrize("who", ["charlie", "anonymous", "nobody"])
+def test_outsiders_find_no_pages_for_a_private_channel(
+    private_channel: Any, charlie: Any, who: str
+) -> None:
+    user = {"charlie": charlie, "anonymous": ANONYMOUS, "nobody": None}[who]
+
+    with pytest.raises(ChannelNotFound) as raised:
+        get_channel_for_page("secret", user)
+
+    assert raised.value.status == 404
+
+
+def test_a_private_channel_page_answers_like_an_unknown_one(
+    private_channel: Any, charlie: Any
+) -> None:
+    with pytest.raises(ChannelNotFound) as private:
+        get_channel_for_page("secret", charlie)
+    with pytest.raises(ChannelNotFound) as unknown:
+        get_channel_for_page("secrex", charlie)
+
+    assert private.value.message == unknown.value.message.replace("secrex", "secret")
+
+
+def test_the_pages_of_an_unknown_channel_are_not_found_even_for_members(
+    channel: Any, alice: Any
+) -> None:
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_page("nowhere", alice)
+
+
+# --- get_channel_for_upload_page --------------------------------------------------------
+
+
+def test_owner_and_contributor_get_the_upload_page(
+    channel: Any, alice: Any, bob: Any
+) -> None:
+    assert get_channel_for_upload_page("demo", alice) == channel
+    assert get_channel_for_upload_page("Demo", bob) == channel
+
+
+def test_the_owner_gets_the_upload_page_of_a_private_channel(
+    private_channel: Any, alice: Any
+) -> None:
+    assert get_channel_for_upload_page("secret", alice) == private_channel
+
+
+def test_a_viewer_is_refused_the_upload_page(private_channel: Any, bob: Any) -> None:
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload_page("secret", bob)
+
+    assert raised.value.message == "You may not upload to channel 'secret'."
+
+
+@pytest.mark.parametrize("who", ["charlie", "anonymous"])
+def test_outsiders_are_refused_the_upload_page_of_a_public_channel(
+    channel: Any, charlie: Any, who: str
+) -> None:
+    user = charlie if who == "charlie" else ANONYMOUS
+
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_upload_page("demo", user)
+
+    assert raised.value.status == 403
+
+
+@pytest.mark.parametrize("who", ["charlie", "anonymous"])
+def test_outsiders_find_no_upload_page_for_a_private_channel(
+    private_channel: Any, charlie: Any, who: str
+) -> None:
+    user = charlie if who == "charlie" else ANONYMOUS
+
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_upload_page("secret", user)
+
+
+def test_the_upload_page_of_an_unknown_channel_is_not_found(alice: Any) -> None:
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_upload_page("nowhere", alice)
+
+
+# --- get_channel_for_file_delete --------------------------------------------------------
+
+
+def test_owner_and_contributor_may_delete_files_from_the_website(
+    channel: Any, alice: Any, bob: Any
+) -> None:
+    assert get_channel_for_file_delete("demo", alice) == channel
+    assert get_channel_for_file_delete("demo", bob) == channel
+
+
+def test_a_viewer_may_not_delete_files(private_channel: Any, bob: Any) -> None:
+    with pytest.raises(AccessForbidden):
+        get_channel_for_file_delete("secret", bob)
+
+
+@pytest.mark.parametrize("who", ["charlie", "anonymous"])
+def test_outsiders_may_not_delete_files_from_a_public_channel(
+    channel: Any, charlie: Any, who: str
+) -> None:
+    user = charlie if who == "charlie" else ANONYMOUS
+
+    with pytest.raises(AccessForbidden):
+        get_channel_for_file_delete("demo", user)
+
+
+@pytest.mark.parametrize("who", ["charlie", "anonymous"])
+def test_outsiders_deleting_files_of_a_private_channel_find_nothing(
+    private_channel: Any, charlie: Any, who: str
+) -> None:
+    user = charlie if who == "charlie" else ANONYMOUS
+
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_file_delete("secret", user)
+
+
+def test_deleting_files_of_an_unknown_channel_is_not_found(alice: Any) -> None:
+    with pytest.raises(ChannelNotFound):
+        get_channel_for_file_delete("nowhere", alice)
+
+
+# --- visible_channels -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", [None, ANONYMOUS])
+def test_anonymous_visitors_see_only_public_channels(
+    channel: Any, private_channel: Any, user: Any
+) -> None:
+    assert list(visible_channels(user)) == [channel]
+
+
+def test_a_stranger_sees_only_public_channels(
+    channel: Any, private_channel: Any, charlie: Any
+) -> None:
+    assert list(visible_channels(charlie)) == [channel]
+
+
+def test_members_see_public_channels_and_their_private_ones_once_each(
+    channel: Any, private_channel: Any, alice: Any, bob: Any
+) -> None:
+    # demo has two members: the join must not list it twice.
+    assert list(visible_channels(alice)) == [channel, private_channel]
+    assert list(visible_channels(bob)) == [channel, private_channel]
+
+
+def test_members_do_not_see_other_private_channels(
+    channel: Any, private_channel: Any, charlie: Any
+) -> None:
+    own = make_channel("charlies", owner=charlie, is_private=True)
+
+    assert list(visible_channels(charlie)) == [own, channel]
+
+
+# --- member_channel_ids -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user", [None, ANONYMOUS])
+def test_anonymous_visitors_belong_to_no_channel(
+    channel: Any, private_channel: Any, user: Any
+) -> None:
+    assert list(member_channel_ids(user)) == []
+
+
+def test_a_stranger_belongs_to_no_channel(
+    channel: Any, private_channel: Any, charlie: Any
+) -> None:
+    assert list(member_channel_ids(charlie)) == []
+
+
+def test_members_belong_to_their_channels_whatever_their_role(
+    channel: Any, private_channel: Any, alice: Any, bob: Any
+) -> None:
+    both = {channel.pk, private_channel.pk}
+
+    assert set(member_channel_ids(alice)) == both
+    assert set(member_channel_ids(bob)) == both
+
+
+# --- visible_files ----------------------------------------------------------------------
+
+
+def make_file(channel: Any, filename: str = "demo-1.0-0.conda") -> PackageFile:
+    """A bare PackageFile row: enough for searching, no archive behind it."""
+    return PackageFile.objects.create(
+        channel=channel,
+        subdir="noarch",
+        filename=filename,
+        name="demo",
+        version="1.0",
+        build="0",
+        sha256="0" * 64,
+        md5="0" * 32,
+        size=1,
+        record={},
+        record_json=b"{}",
+        record_msgpack=b"\x80",
+        storage_key=f"{channel.pk}/noarch/{filename}",
+    )
+
+
+@pytest.fixture
+def files(channel: Any, private_channel: Any) -> tuple[PackageFile, PackageFile]:
+    """One file in public ``demo`` and one in private ``secret``."""
+    return make_file(channel), make_file(private_channel)
+
+
+@pytest.mark.parametrize("user", [None, ANONYMOUS])
+def test_anonymous_visitors_find_only_files_of_public_channels(
+    files: tuple[PackageFile, PackageFile], user: Any
+) -> None:
+    public, _ = files
+
+    assert list(visible_files(user)) == [public]
+
+
+def test_a_stranger_finds_only_files_of_public_channels(
+    files: tuple[PackageFile, PackageFile], charlie: Any
+) -> None:
+    public, _ = files
+
+    assert list(visible_files(charlie)) == [public]
+
+
+def test_members_find_the_files_of_their_private_channels_too(
+    files: tuple[PackageFile, PackageFile], alice: Any, bob: Any
+) -> None:
+    assert set(visible_files(alice)) == set(files)
+    assert set(visible_files(bob)) == set(files)
+
+
+def test_members_do_not_find_files_of_other_private_channels(
+    files: tuple[PackageFile, PackageFile], charlie: Any
+) -> None:
+    public, _ = files
+    dave = make_user("dave")
+    own = make_file(make_channel("daves", owner=dave, is_private=True))
+
+    assert set(visible_files(dave)) == {public, own}
+    assert list(visible_files(charlie)) == [public]
