@@ -80,7 +80,10 @@ def write_repodata_from_bodies(
 
 def zstd_writer(out: BinaryIO) -> zstandard.ZstdCompressionWriter:
     """A writer that compresses into ``out`` at the index's level."""
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).stream_writer(out, closefd=False)
+    # Worker threads compress while the caller produces the JSON; zstd's output
+    # is the same for any number of workers from one up.
+    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+    return compressor.stream_writer(out, closefd=False)
 
 
 class HashingWriter:
