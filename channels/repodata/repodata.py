@@ -6,14 +6,14 @@ import hashlib
 import json
 import shutil
 from collections.abc import Iterable
+from itertools import islice
 from typing import BinaryIO
 
 import zstandard
 
 from .shards import ZSTD_LEVEL, encode_shard_index
 
-# Entries are joined into blocks of about this many bytes before they are written:
-# two writes per record (to the file and the zstd stream) cost more than the join.
+# Bodies are copied in blocks of this size.
 _BLOCK = 1 << 20
 
 
@@ -27,18 +27,24 @@ def _key(filename: str) -> bytes:
 
 def write_entries(out: BinaryIO, entries: Iterable[tuple[str, bytes]]) -> None:
     """Write ``"filename":{record},…`` (one group's body) for sorted entries."""
-    block: list[bytes] = []
-    pending = 0
     separator = b""
-    for filename, record_json in entries:
-        entry = _key(filename) + record_json
-        block.append(entry)
-        pending += len(entry)
-        if pending >= _BLOCK:
-            out.write(separator + b",".join(block))
-            separator, block, pending = b",", [], 0
-    if block:
-        out.write(separator + b",".join(block))
+    iterator = iter(entries)
+    while batch := list(islice(iterator, 2000)):
+        out.write(separator + b",".join(_entries(batch)))
+        separator = b","
+
+
+def _entries(batch: list[tuple[str, bytes]]) -> list[bytes]:
+    names = "".join(filename for filename, _ in batch)
+    if (
+        names.isascii()
+        and names.isprintable()
+        and '"' not in names
+        and "\\" not in names
+    ):
+        # The common case, without a call per record: no name needs escaping.
+        return [b'"' + f.encode() + b'":' + record for f, record in batch]
+    return [_key(filename) + record for filename, record in batch]
 
 
 def _header(subdir: str) -> bytes:
