@@ -281,8 +281,9 @@ PREFIXHUB_ACCEL_PREFIX = env_str("PREFIXHUB_ACCEL_PREFIX", "/_protected/")
 PREFIXHUB_INDEX_MAX_AGE = env_int("PREFIXHUB_INDEX_MAX_AGE", 0)
 # Shards a new index no longer references stay fetchable this long.
 PREFIXHUB_SHARD_GRACE_DAYS = env_int("PREFIXHUB_SHARD_GRACE_DAYS", 7)
-# repodata.json is rebuilt this long after the first pending change (debounce).
-PREFIXHUB_REPODATA_DEBOUNCE = env_float("PREFIXHUB_REPODATA_DEBOUNCE", 1.0)
+# repodata.json is rebuilt at once after a change that follows a quiet spell, and at
+# most once per this many seconds while changes keep coming (never per upload).
+PREFIXHUB_REPODATA_INTERVAL = env_float("PREFIXHUB_REPODATA_INTERVAL", 1.0)
 # A builder's lease on its subdir; renewed while it works, taken over once expired.
 PREFIXHUB_BUILD_LEASE_SECONDS = env_int("PREFIXHUB_BUILD_LEASE_SECONDS", 60)
 # How often beat re-queues builds that a lost message or a killed worker left undone.

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -339,8 +339,23 @@ def _published_shards(subdir: Subdir) -> dict[str, str]:
 # --- repodata.json -----------------------------------------------------------------
 
 
+def repodata_delay(last_published: datetime | None, now: datetime) -> float:
+    """Seconds to wait before rebuilding repodata.json: none after a quiet spell,
+    else until ``PREFIXHUB_REPODATA_INTERVAL`` has passed since the last rebuild.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> repodata_delay(None, now), repodata_delay(now - timedelta(days=1), now)
+    (0.0, 0.0)
+    """
+    if last_published is None:
+        return 0.0
+    since = (now - last_published).total_seconds()
+    return max(0.0, settings.PREFIXHUB_REPODATA_INTERVAL - since)
+
+
 def schedule_repodata(subdir_id: int) -> bool:
-    """Queue a repodata.json rebuild unless one is already pending (the debounce).
+    """Queue a repodata.json rebuild unless one is already pending (the throttle).
 
     A pending mark older than a minute belongs to a lost task and is replaced.
     """
@@ -348,14 +363,14 @@ def schedule_repodata(subdir_id: int) -> bool:
 
     now = timezone.now()
     stale = now - timedelta(seconds=60)
-    claimed = (
-        Subdir.objects.filter(pk=subdir_id)
-        .filter(Q(repodata_due_at__isnull=True) | Q(repodata_due_at__lt=stale))
-        .update(repodata_due_at=now)
+    last = Subdir.objects.values_list("repodata_published_at", flat=True).get(
+        pk=subdir_id
     )
+    pending = Q(repodata_due_at__isnull=True) | Q(repodata_due_at__lt=stale)
+    claimed = Subdir.objects.filter(pending, pk=subdir_id).update(repodata_due_at=now)
     if claimed:
         publish_repodata_task.apply_async(
-            (subdir_id,), countdown=settings.PREFIXHUB_REPODATA_DEBOUNCE
+            (subdir_id,), countdown=repodata_delay(last, now)
         )
     return bool(claimed)
 

@@ -721,3 +721,18 @@ def test_create_channel_rejects_taken_names_in_any_case(
 
     assert list(Channel.objects.values_list("name", flat=True)) == ["demo"]
     assert not Subdir.objects.exclude(channel=channel).exists()
+
+
+def test_repodata_is_rebuilt_at_once_after_quiet_and_throttled_while_busy(
+    settings: Any,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from channels.services.index import repodata_delay
+
+    settings.PREFIXHUB_REPODATA_INTERVAL = 2.0
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    assert repodata_delay(None, now) == 0.0
+    assert repodata_delay(now - timedelta(seconds=30), now) == 0.0
+    assert repodata_delay(now - timedelta(seconds=0.5), now) == 1.5
