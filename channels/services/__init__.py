@@ -19,10 +19,9 @@ from .index import (
     mark_names_changed,
     prune_retired_shards,
     publish_index,
-    publish_repodata,
-    schedule_repodata,
     subdirs_behind,
 )
+from .repodata_json import publish_repodata, schedule_repodata
 
 __all__ = [
     "BuildResult",

@@ -2,7 +2,7 @@
 
 Run ``python -m tests.benchmarks.bench_publish --size S,L --repeat 7``. The script
 creates its own PostgreSQL database, loads seeded synthetic records (``synth``),
-measures the pipeline of ``channels.services.index`` and, in the same run on the
+measures the pipeline of ``channels.services`` (index and repodata_json) and, in the same run on the
 same records, rattler-index (py-rattler ``index_fs``) adding one real package to a
 subdir holding a placeholder file per record and the previous repodata.json.
 
@@ -191,7 +191,7 @@ def bench_repodata(ctx: Ctx, runs: int) -> Series:
 
     from channels.models import Subdir
     from channels.services import publish_repodata
-    from channels.services.index import repodata_delay
+    from channels.services.repodata_json import repodata_delay
 
     series = Series()
     delays = []

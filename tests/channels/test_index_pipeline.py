@@ -728,7 +728,7 @@ def test_repodata_is_rebuilt_at_once_after_quiet_and_throttled_while_busy(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from channels.services.index import repodata_delay
+    from channels.services.repodata_json import repodata_delay
 
     settings.PREFIXHUB_REPODATA_INTERVAL = 2.0
     now = datetime(2026, 1, 1, tzinfo=UTC)

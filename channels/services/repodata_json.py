@@ -1,0 +1,188 @@
+"""``repodata.json`` and ``.zst``: rebuilt off the upload path, throttled.
+
+After an index build, ``schedule_repodata`` queues one rebuild: at once after a quiet
+spell, else once ``PREFIXHUB_REPODATA_INTERVAL`` has passed since the last, so a
+stream of uploads costs one rebuild per interval, never one per upload. A rebuild
+joins the per-record JSON stored at upload, read once in filename order.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import connection
+from django.db.models import Func, Q, TextField
+from django.utils import timezone
+
+from channels.models import Subdir
+from channels.repodata.repodata import (
+    HashingWriter,
+    Tee,
+    write_entries,
+    write_repodata_from_bodies,
+    zstd_writer,
+)
+from packages.models import PackageFile
+from prefixhub.storage import index_storage
+
+from .index import REPODATA_NAME, REPODATA_ZST_NAME, _run_exclusively, index_file_path
+
+# Records per page when a rebuild reads a whole subdir.
+_PAGE = 5000
+
+
+def repodata_delay(last_published: datetime | None, now: datetime) -> float:
+    """Seconds to wait before rebuilding repodata.json: none after a quiet spell,
+    else until ``PREFIXHUB_REPODATA_INTERVAL`` has passed since the last rebuild.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> repodata_delay(None, now), repodata_delay(now - timedelta(days=1), now)
+    (0.0, 0.0)
+    """
+    if last_published is None:
+        return 0.0
+    since = (now - last_published).total_seconds()
+    return max(0.0, settings.PREFIXHUB_REPODATA_INTERVAL - since)
+
+
+def schedule_repodata(subdir_id: int) -> bool:
+    """Queue a repodata.json rebuild unless one is already pending (the throttle).
+
+    A pending mark older than a minute belongs to a lost task and is replaced.
+    """
+    from channels.tasks import publish_repodata_task
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=60)
+    last = Subdir.objects.values_list("repodata_published_at", flat=True).get(
+        pk=subdir_id
+    )
+    pending = Q(repodata_due_at__isnull=True) | Q(repodata_due_at__lt=stale)
+    claimed = Subdir.objects.filter(pending, pk=subdir_id).update(repodata_due_at=now)
+    if claimed:
+        publish_repodata_task.apply_async(
+            (subdir_id,), countdown=repodata_delay(last, now)
+        )
+    return bool(claimed)
+
+
+def publish_repodata(subdir_id: int) -> bool:
+    """Rebuild repodata.json and .zst of a subdir if they are behind its generation."""
+    key = f"repodata:{subdir_id}"
+
+    def is_behind() -> bool:
+        row = Subdir.objects.filter(pk=subdir_id).values_list(
+            "generation", "repodata_generation"
+        )
+        return bool(row) and row[0][0] > row[0][1]
+
+    def build(owner: str) -> None:
+        # Changes from now on queue a new rebuild; this one covers what is committed.
+        Subdir.objects.filter(pk=subdir_id).update(repodata_due_at=None)
+        subdir = Subdir.objects.get(pk=subdir_id)
+        _write_repodata(subdir)
+
+    # This task is the pending rebuild, even when it finds nothing to do (a running
+    # builder covered it) or the lease taken (whose holder re-checks afterwards):
+    # left set, the mark would turn away the next change's rebuild for a minute.
+    Subdir.objects.filter(pk=subdir_id).update(repodata_due_at=None)
+    return _run_exclusively(key, is_behind, build)
+
+
+class _Utf8Text(Func):
+    """A binary column read as text: PostgreSQL would send bytea hex-encoded,
+    doubling the bytes a repodata.json rebuild moves and decodes."""
+
+    output_field = TextField()
+    template = "CAST(%(expressions)s AS TEXT)"
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "convert_from(%(expressions)s, 'UTF8')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _ordered_fragments(subdir: Subdir) -> Iterator[tuple[str, bytes]]:
+    """Every record of the subdir in filename order, in one pass.
+
+    The order comes from the (channel, subdir, filename) unique index, so the
+    database streams rows instead of sorting the subdir; it is the database's
+    collation order, stable for a deployment (byte order under C or C.UTF-8).
+    """
+    files = PackageFile.objects.filter(
+        channel_id=subdir.channel_id, subdir=subdir.name
+    ).order_by("filename")
+    after: str | None = None
+    # Keyset pages along the index: memory stays flat, each page is one cheap
+    # range scan, and plain cursor rows skip the ORM's per-row machinery.
+    while True:
+        page = files if after is None else files.filter(filename__gt=after)
+        query = page.annotate(text=_Utf8Text("record_json"))
+        sql, params = query.values_list("filename", "text")[
+            :_PAGE
+        ].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for filename, record_json in rows:
+            yield filename, record_json.encode()
+        if len(rows) < _PAGE:
+            return
+        after = rows[-1][0]
+
+
+def _split_by_format(subdir: Subdir, tar_bz2: Any, conda: Any) -> None:
+    """Write the bodies of the two groups, reading the records only once."""
+    pending: dict[bool, list[tuple[str, bytes]]] = {True: [], False: []}
+    targets = {True: conda, False: tar_bz2}
+    for filename, record_json in _ordered_fragments(subdir):
+        is_conda = filename.endswith(".conda")
+        batch = pending[is_conda]
+        batch.append((filename, record_json))
+        if len(batch) >= 2000:
+            _flush_entries(targets[is_conda], batch)
+    for is_conda, batch in pending.items():
+        _flush_entries(targets[is_conda], batch)
+
+
+def _flush_entries(out: Any, batch: list[tuple[str, bytes]]) -> None:
+    if not batch:
+        return
+    if out.tell():
+        out.write(b",")
+    write_entries(out, batch)
+    batch.clear()
+
+
+def _write_repodata(subdir: Subdir) -> None:
+    generation = subdir.generation
+    with ExitStack() as stack:
+        tar_bz2, conda, plain, packed = (
+            stack.enter_context(tempfile.TemporaryFile()) for _ in range(4)
+        )
+        _split_by_format(subdir, tar_bz2, conda)
+        tar_bz2.seek(0)
+        conda.seek(0)
+        plain_hash, packed_hash = HashingWriter(plain), HashingWriter(packed)
+        with zstd_writer(packed_hash) as zst:  # type: ignore[arg-type]
+            write_repodata_from_bodies(
+                Tee(plain_hash, zst),  # type: ignore[arg-type]
+                subdir.name,
+                tar_bz2,
+                conda,
+            )
+        for name, handle in ((REPODATA_ZST_NAME, packed), (REPODATA_NAME, plain)):
+            handle.seek(0)
+            index_storage.save(index_file_path(subdir, name), File(handle))
+    Subdir.objects.filter(pk=subdir.pk).update(
+        repodata_generation=generation,
+        repodata_sha256=plain_hash.hexdigest(),
+        repodata_zst_sha256=packed_hash.hexdigest(),
+        repodata_published_at=timezone.now(),
+    )
