@@ -954,7 +954,7 @@ def _rows(
                 f"builder runs; lost/mismatched {burst.lost}; max concurrent builds "
                 f"{burst.max_concurrent_builds}; shards visible "
                 f"{burst.shards_visible_s * ms:.0f} ms and repodata.json "
-                f"{burst.repodata_visible_s:.2f} s (debounce incl.) after the last "
+                f"{burst.repodata_visible_s:.2f} s (interval incl.) after the last "
                 f"commit; reference = 200 x rattler CPU",
             )
         )
@@ -965,7 +965,7 @@ def _rows(
         Result(
             "R1",
             size,
-            "repodata.json fresh after upload (debounce + rebuild)",
+            "repodata.json fresh after upload (throttle + rebuild)",
             median(fresh),
             p99(fresh),
             "s",
