@@ -8,9 +8,11 @@ import urllib.request
 from typing import Any
 
 import msgpack
-import zstandard
 
+from tests.core.decoding import unzstd
 from tests.live.service import wait_for
+
+__all__ = ["fetch", "repodata", "shard", "shard_index", "unzstd", "wait_until_indexed"]
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -20,10 +22,6 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-def unzstd(data: bytes) -> bytes:
-    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
 
 
 def shard_index(base: str, subdir: str, headers: dict[str, str] | None = None) -> Any:

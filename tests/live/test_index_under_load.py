@@ -10,10 +10,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from tests.artifacts import build_package
-from tests.live.reader import fetch, repodata, shard, shard_index
+from tests.live.reader import fetch, repodata, shard, shard_index, unzstd
 from tests.live.service import LiveService, wait_for
 
 pytestmark = pytest.mark.live
@@ -86,8 +87,6 @@ class ShardIndexWatcher(threading.Thread):
         while not self.stop.is_set():
             status, data = fetch(f"{self.base}/noarch/repodata_shards.msgpack.zst")
             if status == 200:
-                from tests.live.reader import msgpack, unzstd
-
                 index = msgpack.unpackb(unzstd(data))
                 for sha in set(index["shards"].values()) - self.seen:
                     got, _ = fetch(f"{self.base}/noarch/shards/{sha.hex()}.msgpack.zst")
