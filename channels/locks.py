@@ -6,9 +6,12 @@ until the lease runs out; the builder renews it while it works.
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -42,3 +45,43 @@ def renew(key: str, owner: str, ttl: float) -> bool:
 
 def release(key: str, owner: str) -> None:
     Lease.objects.filter(key=key, owner=owner).update(owner="", expires_at=None)
+
+
+def run_exclusively(
+    key: str, is_behind: Callable[[], bool], build: Callable[[str], None]
+) -> bool:
+    """Run ``build`` under the lease ``key`` until nothing is left to do.
+
+    A caller that finds the lease taken returns at once: the holder re-checks after
+    releasing, so a change committed during its build is never lost.
+    """
+    ran = False
+    while is_behind():
+        owner = acquire(key, settings.PREFIXHUB_BUILD_LEASE_SECONDS)
+        if owner is None:
+            return ran
+        try:
+            build(owner)
+            ran = True
+        finally:
+            release(key, owner)
+    return ran
+
+
+class Heartbeat:
+    """Renews a builder's lease while it works, at most every few seconds."""
+
+    def __init__(self, key: str, owner: str) -> None:
+        self.key = key
+        self.owner = owner
+        self.ttl = settings.PREFIXHUB_BUILD_LEASE_SECONDS
+        self.next_at = time.monotonic() + self.ttl / 4
+
+    def __call__(self) -> None:
+        if time.monotonic() < self.next_at:
+            return
+        if not renew(self.key, self.owner, self.ttl):
+            # Another builder took over after our lease expired; stop before we
+            # publish an index over its newer one.
+            raise RuntimeError(f"lost the lease {self.key}")
+        self.next_at = time.monotonic() + self.ttl / 4

@@ -117,10 +117,6 @@ class Subdir(models.Model):
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.name}"
 
-    @property
-    def storage_prefix(self) -> str:
-        return f"{self.channel_id}/{self.name}"
-
 
 class ShardName(models.Model):
     """A package name in a subdir and the shard currently published for it."""

@@ -8,9 +8,6 @@ content hash, so revalidation is a cheap 304.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from django.conf import settings
 from django.http import (
     FileResponse,
@@ -28,30 +25,26 @@ from accounts.authentication import REALM, InvalidCredentials, key_from_request
 from packages.models import PackageFile
 from prefixhub.storage import index_storage, package_storage
 
+from . import layout
 from .access import get_channel_for_read
 from .exceptions import ChannelError
 from .models import Channel, Subdir
 from .repodata.subdirs import is_known_subdir
-from .services.index import (
-    INDEX_NAME,
-    REPODATA_NAME,
-    REPODATA_ZST_NAME,
-    empty_index_file,
-    index_file_path,
-)
+from .services.index import empty_index_file
 
-_SHARD_RE = re.compile(r"^[0-9a-f]{64}\.msgpack\.zst$")
 _IMMUTABLE = "max-age=31536000, immutable"
 _INDEX_FILES = {
-    INDEX_NAME: "index_sha256",
-    REPODATA_NAME: "repodata_sha256",
-    REPODATA_ZST_NAME: "repodata_zst_sha256",
+    layout.SHARD_INDEX: "index_sha256",
+    layout.REPODATA: "repodata_sha256",
+    layout.REPODATA_ZST: "repodata_zst_sha256",
 }
 _CONTENT_TYPES = {
-    REPODATA_NAME: "application/json",
-    REPODATA_ZST_NAME: "application/zstd",
-    INDEX_NAME: "application/zstd",
+    layout.REPODATA: "application/json",
+    layout.REPODATA_ZST: "application/zstd",
+    layout.SHARD_INDEX: "application/zstd",
 }
+# Which nginx location serves each storage in ``accel`` mode (deploy/nginx/).
+_ACCEL_LOCATIONS = {"packages": "packages/", "index": "index/"}
 
 
 def _error(status: int, message: str) -> HttpResponse:
@@ -98,17 +91,21 @@ def _bytes_response(
 
 def _storage_response(
     request: HttpRequest,
-    storage: Any,
+    alias: str,
     name: str,
     content_type: str,
     size: int | None = None,
 ) -> HttpResponseBase:
+    """Hand over the bytes of ``name`` in storage ``alias`` as the serve mode says."""
+    storage = _STORAGES[alias]
     mode = settings.PREFIXHUB_SERVE_MODE
     if mode == "redirect":
-        return HttpResponseRedirect(storage.url(name))
+        return HttpResponseRedirect(storage.presigned_url(name))
     if mode == "accel":
+        # nginx serves the bytes from the storage's own internal location.
+        location = settings.PREFIXHUB_ACCEL_PREFIX + _ACCEL_LOCATIONS[alias]
         response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = settings.PREFIXHUB_ACCEL_PREFIX + name
+        response["X-Accel-Redirect"] = location + storage.accel_path(name)
         return response
     if request.method == "HEAD":
         response = HttpResponse(content_type=content_type)
@@ -117,6 +114,9 @@ def _storage_response(
         )
         return response
     return FileResponse(storage.open(name, "rb"), content_type=content_type)
+
+
+_STORAGES = {"packages": package_storage, "index": index_storage}
 
 
 @require_safe
@@ -153,13 +153,12 @@ def _index_file(
     if _not_modified(request, etag):
         response = HttpResponseNotModified()
     else:
-        response = _storage_response(
-            request, index_storage, index_file_path(state, filename), content_type
-        )
+        key = layout.index_key(channel.pk, subdir, filename)
+        response = _storage_response(request, "index", key, content_type)
     response["ETag"] = etag
     published = (
         state.index_published_at
-        if filename == INDEX_NAME
+        if filename == layout.SHARD_INDEX
         else state.repodata_published_at
     )
     if published:
@@ -184,7 +183,7 @@ def _package_file(
     else:
         response = _storage_response(
             request,
-            package_storage,
+            "packages",
             package.storage_key,
             "application/octet-stream",
             size=package.size,
@@ -204,16 +203,18 @@ def shard(
     found = _reader_channel(request, channel)
     if isinstance(found, HttpResponse):
         return found
-    if not is_known_subdir(subdir) or not _SHARD_RE.match(filename):
+    if not is_known_subdir(subdir) or not layout.SHARD_NAME.match(filename):
         return _error(404, "No such shard.")
-    name = f"{found.pk}/{subdir}/shards/{filename}"
-    if not index_storage.exists(name):
+    name = layout.shard_key(found.pk, subdir, filename.split(".")[0])
+    # In the other modes the server that sends the bytes answers 404 itself.
+    stream = settings.PREFIXHUB_SERVE_MODE == "stream"
+    if stream and not index_storage.exists(name):
         return _error(404, "No such shard.")
     etag = f'"{filename.split(".")[0]}"'
     if _not_modified(request, etag):
         response: HttpResponseBase = HttpResponseNotModified()
     else:
-        response = _storage_response(request, index_storage, name, "application/zstd")
+        response = _storage_response(request, "index", name, "application/zstd")
     response["ETag"] = etag
     visibility = "private" if found.is_private else "public"
     response["Cache-Control"] = f"{visibility}, {_IMMUTABLE}"

@@ -9,8 +9,10 @@ from . import services
 
 @shared_task(name="channels.publish_index", acks_late=True, time_limit=600)
 def publish_index_task(subdir_id: int) -> None:
-    """Publish the shards and shard index of a subdir (a no-op when current)."""
-    services.publish_index(subdir_id)
+    """Publish the shards and shard index of a subdir (a no-op when current), then
+    queue the throttled repodata.json rebuild that follows every new index."""
+    if services.publish_index(subdir_id).index_written:
+        schedule_repodata(subdir_id)
 
 
 @shared_task(name="channels.publish_repodata", acks_late=True, time_limit=900)
@@ -30,4 +32,13 @@ def republish_stale_subdirs_task() -> None:
     """Re-queue builds that a lost message or a killed worker left undone."""
     for subdir_id in services.subdirs_behind():
         publish_index_task.delay(subdir_id)
-        services.schedule_repodata(subdir_id)
+        schedule_repodata(subdir_id)
+
+
+def schedule_repodata(subdir_id: int) -> bool:
+    """Queue a repodata.json rebuild unless one is pending already; True if queued."""
+    delay = services.claim_repodata_rebuild(subdir_id)
+    if delay is None:
+        return False
+    publish_repodata_task.apply_async((subdir_id,), countdown=delay)
+    return True

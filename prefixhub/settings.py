@@ -248,7 +248,9 @@ def _storage(purpose: str) -> dict[str, object]:
                 "location": purpose,
                 "file_overwrite": True,
                 "default_acl": None,
-                "querystring_expire": 300,
+                # Signed URLs (redirect and accel modes) live this many seconds.
+                "querystring_expire": env_int("S3_URL_EXPIRE", 60),
+                "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
             },
         }
     if STORAGE_BACKEND != "local":
@@ -275,7 +277,21 @@ PREFIXHUB_MAX_UPLOAD_SIZE = env_int("PREFIXHUB_MAX_UPLOAD_SIZE", 1024**3)
 # How package and index bytes leave the server: "stream" (Django streams from storage),
 # "redirect" (a short-lived storage URL) or "accel" (X-Accel-Redirect to nginx).
 PREFIXHUB_SERVE_MODE = env_str("PREFIXHUB_SERVE_MODE", "stream")
-PREFIXHUB_ACCEL_PREFIX = env_str("PREFIXHUB_ACCEL_PREFIX", "/_protected/")
+if PREFIXHUB_SERVE_MODE not in ("stream", "redirect", "accel"):
+    raise ImproperlyConfigured(
+        "PREFIXHUB_SERVE_MODE must be 'stream', 'redirect' or 'accel', "
+        f"not {PREFIXHUB_SERVE_MODE!r}."
+    )
+if PREFIXHUB_SERVE_MODE == "redirect" and STORAGE_BACKEND != "s3":
+    # A redirect needs a URL that serves the bytes without us: a signed S3 URL.
+    raise ImproperlyConfigured(
+        "PREFIXHUB_SERVE_MODE=redirect sends clients to signed object-storage URLs "
+        "and needs STORAGE_BACKEND=s3; with local storage use 'stream', or 'accel' "
+        "behind nginx (deploy/nginx/)."
+    )
+# accel: nginx serves each storage from an internal location under this prefix,
+# "<prefix>packages/" and "<prefix>index/" (deploy/nginx/prefixhub.conf).
+PREFIXHUB_ACCEL_PREFIX = env_str("PREFIXHUB_ACCEL_PREFIX", "/_accel/")
 # 0 sends "no-cache": clients revalidate every time (a cheap 304) and see uploads
 # at once; a positive value lets caches serve the index that many seconds.
 PREFIXHUB_INDEX_MAX_AGE = env_int("PREFIXHUB_INDEX_MAX_AGE", 0)

@@ -10,7 +10,9 @@ import os
 import shutil
 import tempfile
 from typing import Any
+from urllib.parse import quote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.functional import LazyObject
@@ -51,6 +53,16 @@ class AtomicFileSystemStorage(FileSystemStorage):
         if os.path.isdir(path):
             shutil.rmtree(path, ignore_errors=True)
 
+    def accel_path(self, name: str) -> str:
+        """The object's path below this storage's nginx location (its root)."""
+        return quote(name)
+
+    def presigned_url(self, name: str) -> str:
+        raise ImproperlyConfigured(
+            "Local storage has no signed URLs; PREFIXHUB_SERVE_MODE=redirect "
+            "needs STORAGE_BACKEND=s3."
+        )
+
 
 class PrefixS3Storage(S3Storage):
     """S3 storage that can also delete everything under a prefix (channel deletion)."""
@@ -59,6 +71,16 @@ class PrefixS3Storage(S3Storage):
         location = self.location.strip("/")
         full = f"{location}/{prefix}" if location else prefix
         self.bucket.objects.filter(Prefix=full).delete()
+
+    def presigned_url(self, name: str) -> str:
+        """A short-lived signed GET URL (``querystring_expire`` seconds)."""
+        return str(self.url(name))
+
+    def accel_path(self, name: str) -> str:
+        """Path and signed query of the object, to append to this storage's nginx
+        location, which proxies to the S3 endpoint (see deploy/nginx/)."""
+        url = urlsplit(self.presigned_url(name))
+        return f"{url.path.lstrip('/')}?{url.query}"
 
 
 class _Lazy(LazyObject):

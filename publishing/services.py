@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from channels.layout import package_key
 from channels.models import Activity, Channel, Subdir
 from channels.repodata import PackageRecordError, build_record, encode_record
 from channels.repodata.subdirs import is_known_subdir
@@ -66,12 +67,6 @@ def inspect_upload(received: ReceivedFile) -> InspectedPackage:
     return InspectedPackage(subdir=subdir, record=record, about=info.about)
 
 
-def storage_key(channel: Channel, subdir: str, sha256: str, filename: str) -> str:
-    # The hash in the path lets a forced replacement be stored before the old file
-    # is removed, so readers never see a missing or half-written package.
-    return f"{channel.pk}/{subdir}/{sha256}/{filename}"
-
-
 def publish_upload(
     channel: Channel,
     *,
@@ -81,7 +76,7 @@ def publish_upload(
 ) -> PackageFile:
     """Store a received package in ``channel`` and queue its subdir's index build."""
     inspected = inspect_upload(received)
-    key = storage_key(channel, inspected.subdir, received.sha256, received.filename)
+    key = package_key(channel.pk, inspected.subdir, received.sha256, received.filename)
     with open(received.path, "rb") as handle:
         package_storage.save(key, handle)
     try:

@@ -11,6 +11,8 @@ from typing import BinaryIO
 
 import zstandard
 
+from channels.layout import REPODATA, REPODATA_ZST, SHARD_INDEX
+
 from .shards import ZSTD_LEVEL, encode_shard_index
 
 # Bodies are copied in blocks of this size.
@@ -127,7 +129,7 @@ def empty_subdir_files(subdir: str) -> dict[str, bytes]:
     write_repodata(plain, subdir, [], [])
     data = plain.getvalue()
     return {
-        "repodata.json": data,
-        "repodata.json.zst": zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data),
-        "repodata_shards.msgpack.zst": encode_shard_index(subdir, {}),
+        REPODATA: data,
+        REPODATA_ZST: zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data),
+        SHARD_INDEX: encode_shard_index(subdir, {}),
     }

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import msgpack
 import zstandard
 
+from channels.layout import shard_filename
+
 ZSTD_LEVEL = 3  # level 19 costs ~50x the CPU for ~5% smaller shards
 SHARDS_BASE_URL = "./shards/"
 
@@ -20,7 +22,7 @@ class Shard:
 
     @property
     def filename(self) -> str:
-        return f"{self.sha256}.msgpack.zst"
+        return shard_filename(self.sha256)
 
 
 def _compress(data: bytes) -> bytes:

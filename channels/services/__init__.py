@@ -21,12 +21,13 @@ from .index import (
     publish_index,
     subdirs_behind,
 )
-from .repodata_json import publish_repodata, schedule_repodata
+from .repodata_json import claim_repodata_rebuild, publish_repodata
 
 __all__ = [
     "BuildResult",
     "add_member",
     "change_role",
+    "claim_repodata_rebuild",
     "create_channel",
     "delete_channel",
     "ensure_subdir",
@@ -37,7 +38,6 @@ __all__ = [
     "publish_repodata",
     "record_activity",
     "remove_member",
-    "schedule_repodata",
     "subdirs_behind",
     "transfer_ownership",
     "update_channel",

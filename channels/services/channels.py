@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
+from channels import layout
 from channels.exceptions import InvalidChannel
 from channels.models import Activity, Channel, Membership, Role
 from prefixhub.storage import delete_prefix, index_storage, package_storage
@@ -54,7 +55,7 @@ def create_channel(
 
 def delete_channel(channel: Channel, *, actor: Any) -> None:
     """Delete a channel with its files and index files."""
-    prefix = str(channel.pk)
+    prefix = layout.channel_prefix(channel.pk)
     with transaction.atomic():
         channel.delete()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from channels import locks
+from channels import layout, locks
 from channels.models import Channel, RetiredShard, ShardName, Subdir
 from channels.repodata import (
     empty_subdir_files,
@@ -39,9 +38,6 @@ from prefixhub.storage import index_storage, write_bytes
 
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "repodata_shards.msgpack.zst"
-REPODATA_NAME = "repodata.json"
-REPODATA_ZST_NAME = "repodata.json.zst"
 # Above this many dirty names, one ordered scan beats an IN list of names.
 _SCAN_THRESHOLD = 500
 # Names per UPDATE when many change at once: one statement per batch instead of
@@ -57,14 +53,6 @@ class BuildResult:
     passes: int = 0
     shards_written: list[str] = field(default_factory=list)
     index_written: bool = False
-
-
-def shard_path(subdir: Subdir, sha256: str) -> str:
-    return f"{subdir.storage_prefix}/shards/{sha256}.msgpack.zst"
-
-
-def index_file_path(subdir: Subdir, filename: str) -> str:
-    return f"{subdir.storage_prefix}/{filename}"
 
 
 # --- marking changes ------------------------------------------------------------
@@ -99,6 +87,7 @@ def mark_names_changed(subdir: Subdir, names: Iterable[str]) -> int:
 
 def request_index_build(subdir: Subdir) -> None:
     """Queue the subdir's index builder once the current transaction commits."""
+    # The one deliberate lazy import: tasks call services, and services queue tasks.
     from channels.tasks import publish_index_task
 
     subdir_id = subdir.pk
@@ -128,49 +117,6 @@ def mark_all_changed(subdir: Subdir) -> int:
         return mark_names_changed(subdir, names)
 
 
-# --- running exclusively ----------------------------------------------------------
-
-
-def _run_exclusively(
-    key: str, is_behind: Callable[[], bool], build: Callable[[str], None]
-) -> bool:
-    """Run ``build`` under the lease ``key`` until nothing is left to do.
-
-    A caller that finds the lease taken returns at once: the holder re-checks after
-    releasing, so a change committed during its build is never lost.
-    """
-    ran = False
-    while is_behind():
-        owner = locks.acquire(key, settings.PREFIXHUB_BUILD_LEASE_SECONDS)
-        if owner is None:
-            return ran
-        try:
-            build(owner)
-            ran = True
-        finally:
-            locks.release(key, owner)
-    return ran
-
-
-class _Heartbeat:
-    """Renews a builder's lease while it works, at most every few seconds."""
-
-    def __init__(self, key: str, owner: str) -> None:
-        self.key = key
-        self.owner = owner
-        self.ttl = settings.PREFIXHUB_BUILD_LEASE_SECONDS
-        self.next_at = time.monotonic() + self.ttl / 4
-
-    def __call__(self) -> None:
-        if time.monotonic() < self.next_at:
-            return
-        if not locks.renew(self.key, self.owner, self.ttl):
-            # Another builder took over after our lease expired; stop before we
-            # publish an index over its newer one.
-            raise RuntimeError(f"lost the lease {self.key}")
-        self.next_at = time.monotonic() + self.ttl / 4
-
-
 # --- shards and the shard index ------------------------------------------------------
 
 
@@ -187,14 +133,9 @@ def publish_index(subdir_id: int) -> BuildResult:
 
     def build(owner: str) -> None:
         subdir = Subdir.objects.select_related("channel").get(pk=subdir_id)
-        _build_index_pass(subdir, result, heartbeat=_Heartbeat(key, owner))
+        _build_index_pass(subdir, result, heartbeat=locks.Heartbeat(key, owner))
 
-    _run_exclusively(key, is_behind, build)
-    if result.index_written:
-        # Imported here: the repodata.json module builds on this one.
-        from .repodata_json import schedule_repodata
-
-        schedule_repodata(subdir_id)
+    locks.run_exclusively(key, is_behind, build)
     return result
 
 
@@ -249,7 +190,7 @@ def _publish_shard(
     if not entries:
         return ""
     shard = encode_shard(entries)
-    path = shard_path(subdir, shard.sha256)
+    path = layout.shard_key(subdir.channel_id, subdir.name, shard.sha256)
     # Content-addressed: an existing object already has exactly these bytes.
     if not index_storage.exists(path):
         write_bytes(index_storage, path, shard.data)
@@ -306,7 +247,8 @@ def _drop_name(pk: int, dirty_generation: int) -> None:
 def _write_shard_index(subdir: Subdir, generation: int) -> None:
     data = encode_shard_index(subdir.name, _published_shards(subdir))
     # Every shard named here was stored above or by an earlier pass: index last.
-    write_bytes(index_storage, index_file_path(subdir, INDEX_NAME), data)
+    key = layout.index_key(subdir.channel_id, subdir.name, layout.SHARD_INDEX)
+    write_bytes(index_storage, key, data)
     Subdir.objects.filter(pk=subdir.pk).update(
         index_generation=generation,
         index_sha256=hashlib.sha256(data).hexdigest(),
@@ -354,7 +296,10 @@ def prune_retired_shards(*, now: Any = None) -> int:
             subdir_id=retired.subdir_id, sha256=retired.sha256, retired_at__gte=cutoff
         ).exists()
         if not in_use and not newer:
-            index_storage.delete(shard_path(retired.subdir, retired.sha256))
+            subdir = retired.subdir
+            index_storage.delete(
+                layout.shard_key(subdir.channel_id, subdir.name, retired.sha256)
+            )
             removed += 1
         retired.delete()
     return removed

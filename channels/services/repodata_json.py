@@ -1,9 +1,10 @@
 """``repodata.json`` and ``.zst``: rebuilt off the upload path, throttled.
 
-After an index build, ``schedule_repodata`` queues one rebuild: at once after a quiet
-spell, else once ``PREFIXHUB_REPODATA_INTERVAL`` has passed since the last, so a
-stream of uploads costs one rebuild per interval, never one per upload. A rebuild
-joins the per-record JSON stored at upload, read once in filename order.
+After an index build, the index task queues one rebuild (``claim_repodata_rebuild``):
+at once after a quiet spell, else once ``PREFIXHUB_REPODATA_INTERVAL`` has passed
+since the last, so a stream of uploads costs one rebuild per interval, never one per
+upload. A rebuild joins the per-record JSON stored at upload, read once in filename
+order.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import connection
 from django.db.models import Func, Q, TextField
 from django.utils import timezone
 
+from channels import layout, locks
 from channels.models import Subdir
 from channels.repodata.repodata import (
     HashingWriter,
@@ -30,8 +32,6 @@ from channels.repodata.repodata import (
 )
 from packages.models import PackageFile
 from prefixhub.storage import index_storage
-
-from .index import REPODATA_NAME, REPODATA_ZST_NAME, _run_exclusively, index_file_path
 
 # Records per page when a rebuild reads a whole subdir.
 _PAGE = 5000
@@ -52,13 +52,13 @@ def repodata_delay(last_published: datetime | None, now: datetime) -> float:
     return max(0.0, settings.PREFIXHUB_REPODATA_INTERVAL - since)
 
 
-def schedule_repodata(subdir_id: int) -> bool:
-    """Queue a repodata.json rebuild unless one is already pending (the throttle).
+def claim_repodata_rebuild(subdir_id: int) -> float | None:
+    """Mark a repodata.json rebuild pending unless one already is (the throttle).
 
-    A pending mark older than a minute belongs to a lost task and is replaced.
+    Returns the delay after which the caller queues the rebuild, or None when one is
+    pending already. A pending mark older than a minute belongs to a lost task and
+    is replaced.
     """
-    from channels.tasks import publish_repodata_task
-
     now = timezone.now()
     stale = now - timedelta(seconds=60)
     last = Subdir.objects.values_list("repodata_published_at", flat=True).get(
@@ -66,11 +66,7 @@ def schedule_repodata(subdir_id: int) -> bool:
     )
     pending = Q(repodata_due_at__isnull=True) | Q(repodata_due_at__lt=stale)
     claimed = Subdir.objects.filter(pending, pk=subdir_id).update(repodata_due_at=now)
-    if claimed:
-        publish_repodata_task.apply_async(
-            (subdir_id,), countdown=repodata_delay(last, now)
-        )
-    return bool(claimed)
+    return repodata_delay(last, now) if claimed else None
 
 
 def publish_repodata(subdir_id: int) -> bool:
@@ -93,7 +89,7 @@ def publish_repodata(subdir_id: int) -> bool:
     # builder covered it) or the lease taken (whose holder re-checks afterwards):
     # left set, the mark would turn away the next change's rebuild for a minute.
     Subdir.objects.filter(pk=subdir_id).update(repodata_due_at=None)
-    return _run_exclusively(key, is_behind, build)
+    return locks.run_exclusively(key, is_behind, build)
 
 
 class _Utf8Text(Func):
@@ -177,9 +173,10 @@ def _write_repodata(subdir: Subdir) -> None:
                 tar_bz2,
                 conda,
             )
-        for name, handle in ((REPODATA_ZST_NAME, packed), (REPODATA_NAME, plain)):
+        for name, handle in ((layout.REPODATA_ZST, packed), (layout.REPODATA, plain)):
             handle.seek(0)
-            index_storage.save(index_file_path(subdir, name), File(handle))
+            key = layout.index_key(subdir.channel_id, subdir.name, name)
+            index_storage.save(key, File(handle))
     Subdir.objects.filter(pk=subdir.pk).update(
         repodata_generation=generation,
         repodata_sha256=plain_hash.hexdigest(),

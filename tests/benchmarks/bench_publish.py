@@ -146,9 +146,9 @@ def bench_delete(ctx: Ctx, names: list[str], runs: int) -> Series:
     """P5: delete one existing file of a name per run; the old shard stays."""
     from django.db import transaction
 
+    from channels.layout import shard_key
     from channels.models import ShardName
     from channels.services import mark_names_changed, publish_index
-    from channels.services.index import shard_path
     from packages.models import PackageFile
     from prefixhub.storage import index_storage
 
@@ -175,7 +175,9 @@ def bench_delete(ctx: Ctx, names: list[str], runs: int) -> Series:
             result = publish_index(ctx.subdir.pk)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         ctx.touched.add(name)
-        kept += bool(old_sha) and index_storage.exists(shard_path(ctx.subdir, old_sha))
+        kept += bool(old_sha) and index_storage.exists(
+            shard_key(ctx.channel.pk, ctx.subdir.name, old_sha)
+        )
         if i == 0:
             series.queries.append(len(queries.captured_queries) - start)
             continue
@@ -222,12 +224,13 @@ def bench_full_rebuild(ctx: Ctx, runs: int) -> Series:
     The subdir's index folder is emptied first, so every shard is written again.
     The first run (which also publishes the freshly loaded subdir) is the warm-up.
     """
+    from channels.layout import subdir_prefix
     from channels.services import mark_all_changed, publish_index, publish_repodata
     from prefixhub.storage import delete_prefix, index_storage
 
     series = Series()
     for i in range(runs + 1):
-        delete_prefix(index_storage, ctx.subdir.storage_prefix)
+        delete_prefix(index_storage, subdir_prefix(ctx.channel.pk, ctx.subdir.name))
         ctx.counter.reset()
         wall, cpu = time.perf_counter(), time.process_time()
         mark_all_changed(ctx.subdir)
@@ -445,14 +448,14 @@ def verify(ctx: Ctx, *, names: list[str] | None = None, repodata: bool) -> list[
     """Problems found comparing the published files with the database (none: [])."""
     import msgpack
 
-    from channels.models import ShardName, Subdir
-    from channels.services.index import (
-        INDEX_NAME,
-        REPODATA_NAME,
-        REPODATA_ZST_NAME,
-        index_file_path,
-        shard_path,
+    from channels.layout import (
+        REPODATA,
+        REPODATA_ZST,
+        SHARD_INDEX,
+        index_key,
+        shard_key,
     )
+    from channels.models import ShardName, Subdir
     from packages.models import PackageFile
     from prefixhub.storage import index_storage
     from tests.core.decoding import unpack_zst, unzstd
@@ -472,7 +475,7 @@ def verify(ctx: Ctx, *, names: list[str] | None = None, repodata: bool) -> list[
         .exclude(shard_sha256="")
         .values_list("name", "shard_sha256")
     )
-    index = unpack_zst(read(index_file_path(subdir, INDEX_NAME)))
+    index = unpack_zst(read(index_key(subdir.channel_id, subdir.name, SHARD_INDEX)))
     if {n: h.hex() for n, h in index["shards"].items()} != table:
         problems.append("the shard index differs from the name table")
     if set(table) != set(by_name):
@@ -485,7 +488,7 @@ def verify(ctx: Ctx, *, names: list[str] | None = None, repodata: bool) -> list[
         if name not in table:
             problems.append(f"{name} has no shard")
             continue
-        shard = unpack_zst(read(shard_path(subdir, table[name])))
+        shard = unpack_zst(read(shard_key(subdir.channel_id, subdir.name, table[name])))
         got = [*shard["packages"], *shard["packages.conda"]]
         if len(got) != len(set(got)) or set(got) != by_name.get(name, set()):
             problems.append(f"shard of {name} does not match the database")
@@ -496,8 +499,11 @@ def verify(ctx: Ctx, *, names: list[str] | None = None, repodata: bool) -> list[
                 if record != msgpack.unpackb(bytes(stored[filename])):
                     problems.append(f"record {filename} differs from the database")
     if repodata:
-        plain = read(index_file_path(subdir, REPODATA_NAME))
-        if unzstd(read(index_file_path(subdir, REPODATA_ZST_NAME))) != plain:
+        plain = read(index_key(subdir.channel_id, subdir.name, REPODATA))
+        if (
+            unzstd(read(index_key(subdir.channel_id, subdir.name, REPODATA_ZST)))
+            != plain
+        ):
             problems.append("repodata.json.zst does not decode to repodata.json")
         data = json.loads(plain)
         listed = [*data["packages"], *data["packages.conda"]]

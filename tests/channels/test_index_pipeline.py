@@ -19,6 +19,7 @@ from django.utils.functional import empty
 
 from channels import locks
 from channels.exceptions import InvalidChannel
+from channels.layout import REPODATA, SHARD_INDEX, index_key, shard_key
 from channels.models import Activity, Channel, Lease, RetiredShard, ShardName, Subdir
 from channels.services import (
     BuildResult,
@@ -28,10 +29,9 @@ from channels.services import (
     prune_retired_shards,
     publish_index,
     publish_repodata,
-    schedule_repodata,
     subdirs_behind,
 )
-from channels.services.index import INDEX_NAME, REPODATA_NAME, shard_path
+from channels.tasks import publish_index_task, schedule_repodata
 from prefixhub.celery import app as celery_app
 from prefixhub.storage import AtomicFileSystemStorage, index_storage, write_bytes
 from publishing.receive import receive
@@ -69,20 +69,24 @@ def current_shards(subdir: Subdir) -> dict[str, str]:
 
 
 def read_index(subdir: Subdir) -> dict[str, str]:
-    with index_storage.open(f"{subdir.storage_prefix}/{INDEX_NAME}") as handle:
+    with index_storage.open(
+        index_key(subdir.channel_id, subdir.name, SHARD_INDEX)
+    ) as handle:
         data = zstandard.ZstdDecompressor().decompressobj().decompress(handle.read())
     return {name: sha.hex() for name, sha in msgpack.unpackb(data)["shards"].items()}
 
 
 def read_shard(subdir: Subdir, sha: str) -> list[str]:
-    with index_storage.open(shard_path(subdir, sha)) as handle:
+    with index_storage.open(shard_key(subdir.channel_id, subdir.name, sha)) as handle:
         data = zstandard.ZstdDecompressor().decompressobj().decompress(handle.read())
     shard = msgpack.unpackb(data)
     return sorted([*shard["packages"], *shard["packages.conda"]])
 
 
 def read_repodata(subdir: Subdir) -> list[str]:
-    with index_storage.open(f"{subdir.storage_prefix}/{REPODATA_NAME}") as handle:
+    with index_storage.open(
+        index_key(subdir.channel_id, subdir.name, REPODATA)
+    ) as handle:
         data = json.load(handle)
     return sorted([*data["packages"], *data["packages.conda"]])
 
@@ -222,7 +226,7 @@ def test_shards_are_stored_before_the_index_names_them(
     checked: list[str] = []
 
     def check(storage: RecordingStorage, name: str, data: bytes) -> None:
-        if not name.endswith(INDEX_NAME):
+        if not name.endswith(SHARD_INDEX):
             return
         raw = zstandard.ZstdDecompressor().decompressobj().decompress(data)
         prefix = name.rsplit("/", 1)[0]
@@ -253,7 +257,7 @@ def test_a_name_changed_during_a_build_stays_dirty_and_is_rebuilt(
         if "/shards/" in name and not uploaded:
             uploaded.append(True)
             put(channel, demo_v2, alice)
-        if name.endswith(INDEX_NAME):
+        if name.endswith(SHARD_INDEX):
             dirty_when_indexed.append(
                 ShardName.objects.get(subdir=subdir, name="demo").dirty_generation
             )
@@ -291,7 +295,7 @@ def test_a_name_whose_last_file_is_deleted_leaves_the_index(
     assert set(current_shards(subdir)) == {"demo"}
     assert not ShardName.objects.filter(subdir=subdir, name="other-tool").exists()
     assert RetiredShard.objects.filter(subdir=subdir, sha256=old).exists()
-    assert index_storage.exists(shard_path(subdir, old))
+    assert index_storage.exists(shard_key(subdir.channel_id, subdir.name, old))
 
 
 def test_a_name_deleted_and_uploaded_again_during_a_build_stays(
@@ -507,14 +511,14 @@ def test_a_rebuild_that_finds_nothing_to_do_does_not_hold_back_the_next(
     assert read_repodata(subdir) == [noarch_pkg.name]
 
 
-def test_publish_index_schedules_repodata_only_when_it_wrote_an_index(
+def test_the_index_task_schedules_repodata_only_when_it_wrote_an_index(
     channel: Any, alice: Any, noarch_pkg: Path, queued: Callable[[], int]
 ) -> None:
     put(channel, noarch_pkg, alice)
     subdir = noarch(channel)
 
-    publish_index(subdir.pk)
-    publish_index(subdir.pk)
+    publish_index_task(subdir.pk)
+    publish_index_task(subdir.pk)
 
     assert queued() == 1
 
@@ -523,7 +527,9 @@ def test_publish_index_schedules_repodata_only_when_it_wrote_an_index(
 
 
 def _retired(subdir: Subdir, sha: str, *, days_ago: float) -> RetiredShard:
-    write_bytes(index_storage, shard_path(subdir, sha), b"old shard")
+    write_bytes(
+        index_storage, shard_key(subdir.channel_id, subdir.name, sha), b"old shard"
+    )
     return RetiredShard.objects.create(
         subdir=subdir, sha256=sha, retired_at=T0 - timedelta(days=days_ago)
     )
@@ -537,7 +543,7 @@ def test_pruning_deletes_shards_retired_longer_than_the_grace_period(
 
     assert prune_retired_shards(now=T0) == 1
 
-    assert not index_storage.exists(shard_path(subdir, "a" * 64))
+    assert not index_storage.exists(shard_key(subdir.channel_id, subdir.name, "a" * 64))
     assert not RetiredShard.objects.exists()
 
 
@@ -547,7 +553,7 @@ def test_pruning_keeps_shards_within_the_grace_period(channel: Any) -> None:
 
     assert prune_retired_shards(now=T0) == 0
 
-    assert index_storage.exists(shard_path(subdir, "a" * 64))
+    assert index_storage.exists(shard_key(subdir.channel_id, subdir.name, "a" * 64))
     assert RetiredShard.objects.count() == 1
 
 
@@ -559,8 +565,8 @@ def test_pruning_follows_the_grace_period_setting(channel: Any, settings: Any) -
 
     assert prune_retired_shards(now=T0) == 1
 
-    assert not index_storage.exists(shard_path(subdir, "a" * 64))
-    assert index_storage.exists(shard_path(subdir, "b" * 64))
+    assert not index_storage.exists(shard_key(subdir.channel_id, subdir.name, "a" * 64))
+    assert index_storage.exists(shard_key(subdir.channel_id, subdir.name, "b" * 64))
 
 
 def test_pruning_keeps_a_retired_shard_that_is_in_use_again(channel: Any) -> None:
@@ -570,7 +576,7 @@ def test_pruning_keeps_a_retired_shard_that_is_in_use_again(channel: Any) -> Non
 
     assert prune_retired_shards(now=T0) == 0
 
-    assert index_storage.exists(shard_path(subdir, "a" * 64))
+    assert index_storage.exists(shard_key(subdir.channel_id, subdir.name, "a" * 64))
     assert not RetiredShard.objects.exists()  # its retirement is over
 
 
@@ -581,7 +587,7 @@ def test_pruning_keeps_a_shard_retired_again_recently(channel: Any) -> None:
 
     assert prune_retired_shards(now=T0) == 0
 
-    assert index_storage.exists(shard_path(subdir, "a" * 64))
+    assert index_storage.exists(shard_key(subdir.channel_id, subdir.name, "a" * 64))
     assert list(RetiredShard.objects.all()) == [recent]
 
 
@@ -633,7 +639,7 @@ def test_subdirs_behind_lists_subdirs_whose_index_or_repodata_lags(
     demo, secret = noarch(channel), noarch(private_channel)
     assert sorted(subdirs_behind()) == sorted([demo.pk, secret.pk])
 
-    publish_index(demo.pk)  # and, eagerly, its repodata
+    publish_index_task(demo.pk)  # and, eagerly, its repodata
     assert subdirs_behind() == [secret.pk]
 
     publish_repodata(secret.pk)  # repodata current, shard index still behind
@@ -649,7 +655,7 @@ def test_a_subdir_whose_repodata_rebuild_is_pending_is_behind(
     subdir = noarch(channel)
     Subdir.objects.filter(pk=subdir.pk).update(repodata_due_at=timezone.now())
 
-    publish_index(subdir.pk)  # its repodata rebuild is left to the pending task
+    publish_index_task(subdir.pk)  # its repodata rebuild is left to the pending task
 
     subdir.refresh_from_db()
     assert subdir.index_generation == subdir.generation

@@ -13,6 +13,7 @@ MODULES = {
     "channels.repodata.shards": False,
     "channels.repodata.repodata": False,
     "channels.repodata.subdirs": True,
+    "channels.layout": True,
     "packages.artifact": True,
 }
 
