@@ -251,6 +251,7 @@ def _storage(purpose: str) -> dict[str, object]:
                 # Signed URLs (redirect and accel modes) live this many seconds.
                 "querystring_expire": env_int("S3_URL_EXPIRE", 60),
                 "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+                "signature_version": "s3v4",
             },
         }
     if STORAGE_BACKEND != "local":

@@ -15,6 +15,7 @@ from django.utils.functional import empty
 from tests.artifacts import build_package
 from tests.factories import add_member, make_channel, make_key, make_user
 from tests.live.service import LiveService, service_or_skip
+from tests.s3 import MotoS3, moto_or_skip
 
 # Uploaders try trusted publishing when they see CI variables: never here.
 for _var in list(os.environ):
@@ -171,3 +172,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
         yield service
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3]:
+    """moto's S3 server on a free loopback port, one per test session."""
+    server = moto_or_skip(tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
