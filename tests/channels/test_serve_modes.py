@@ -12,13 +12,16 @@ import pytest
 from django.utils.functional import empty
 
 from prefixhub.storage import index_storage, package_storage
+from tests.channels import test_serving
 from tests.channels.test_serving import FILE_KINDS, INDEX, bearer, get
 from tests.s3 import MotoS3
 
-# public_files / secret_files come from test_serving's fixtures.
-from tests.channels.test_serving import hush_pkg, public_files, secret_files  # noqa: F401  # isort: skip
+# The published files of test_serving, as fixtures of this module too.
+hush_pkg = test_serving.hush_pkg
+public_files = test_serving.public_files
+secret_files = test_serving.secret_files
 
-LOCATIONS = {kind: "/_accel/index/" for kind in FILE_KINDS} | {
+LOCATIONS = dict.fromkeys(FILE_KINDS, "/_accel/index/") | {
     "package": "/_accel/packages/"
 }
 
