@@ -14,8 +14,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 
+from prefixhub.fastquery import first_row
+
 from .credentials import ANONYMOUS, Credential
-from .models import ApiKey, hash_key
+from .models import ApiKey, User, hash_key
 
 REALM = 'Bearer realm="prefixhub"'
 
@@ -48,9 +50,12 @@ def authenticate_key(raw: str) -> ApiKey:
     """The usable key for ``raw``; raises InvalidCredentials for anything else."""
     if len(raw) > 200:
         raise InvalidCredentials("invalid API key")
-    key = ApiKey.objects.select_related("user").filter(key_hash=hash_key(raw)).first()
-    if key is None or not key.is_usable or not key.user.is_active:
+    # Every private channel URL comes here: indexed lookups, no query compiler.
+    key = first_row(ApiKey, {"key_hash": hash_key(raw)})
+    user = first_row(User, {"id": key.user_id}) if key is not None else None
+    if key is None or user is None or not key.is_usable or not user.is_active:
         raise InvalidCredentials("invalid, expired or revoked API key")
+    key.user = user
     key.touch()
     return key
 

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.credentials import Credential
 from packages.models import PackageFile
+from prefixhub.fastquery import first_row, first_value
 
 from .exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
 from .models import WRITE_ROLES, Channel, Membership, Role
@@ -22,11 +23,11 @@ def role_of(channel: Channel, credential: Credential) -> str | None:
     """The acting user's role in the channel, or None."""
     if credential.user is None:
         return None
-    return (
-        Membership.objects.filter(channel=channel, user=credential.user)
-        .values_list("role", flat=True)
-        .first()
+    # Asked on every private channel URL: one indexed lookup, no query compiler.
+    role: str | None = first_value(
+        Membership, "role", {"channel": channel.pk, "user": credential.user.pk}
     )
+    return role
 
 
 def can_read(channel: Channel, credential: Credential) -> bool:
@@ -60,7 +61,7 @@ def can_manage(channel: Channel, credential: Credential) -> bool:
 
 
 def _find(name: str) -> Channel | None:
-    return Channel.objects.filter(name=name.lower()).first()
+    return first_row(Channel, {"name": name.lower()})
 
 
 def get_channel_for_read(name: str, credential: Credential) -> Channel:

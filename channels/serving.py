@@ -28,6 +28,7 @@ from accounts.authentication import (
     session_credential,
 )
 from packages.models import PackageFile
+from prefixhub.fastquery import first_row
 from prefixhub.storage import index_storage, package_storage
 
 from . import layout
@@ -65,7 +66,9 @@ def _reader_channel(request: HttpRequest, name: str) -> Channel | HttpResponse:
         credential = credential_from_request(request)
     except InvalidCredentials as exc:
         return _error(401, f"{exc}.")
-    if credential.is_anonymous:
+    if credential.is_anonymous and hasattr(request, "user"):
+        # Only a request with a session cookie went through the session middleware
+        # (prefixhub.middleware.ChannelURLMiddleware).
         credential = session_credential(request)
     try:
         return get_channel_for_read(name, credential)
@@ -143,7 +146,7 @@ def subdir_file(
 def _index_file(
     request: HttpRequest, channel: Channel, subdir: str, filename: str
 ) -> HttpResponseBase:
-    state = Subdir.objects.filter(channel=channel, name=subdir).first()
+    state = first_row(Subdir, {"channel": channel.pk, "name": subdir})
     sha = getattr(state, _INDEX_FILES[filename], "") if state else ""
     content_type = _CONTENT_TYPES[filename]
     if state is None or not sha:
@@ -176,10 +179,10 @@ def _index_file(
 def _package_file(
     request: HttpRequest, channel: Channel, subdir: str, filename: str
 ) -> HttpResponseBase:
-    package = (
-        PackageFile.objects.filter(channel=channel, subdir=subdir, filename=filename)
-        .only("storage_key", "sha256", "size")
-        .first()
+    package = first_row(
+        PackageFile,
+        {"channel": channel.pk, "subdir": subdir, "filename": filename},
+        fields=("storage_key", "sha256", "size"),
     )
     if package is None:
         return _error(404, f"{subdir}/{filename} does not exist in this channel.")

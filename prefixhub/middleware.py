@@ -3,7 +3,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 # conda and rattler put a token in the path: /t/<token>/<channel>/... (section 8.1 of
 # the protocol doc). conda extracts it with this same alphabet.
@@ -22,4 +24,38 @@ class ChannelTokenPathMiddleware:
             request.path_token = match["token"]  # type: ignore[attr-defined]
             request.path_info = match["rest"]
             request.path = request.path_info
+        return self.get_response(request)
+
+
+class ChannelURLMiddleware:
+    """Answer channel URLs (index files, shards, packages) right here, skipping the
+    session, CSRF, message and allauth middleware below.
+
+    They are machine traffic: conda clients send no cookies and read only. A request
+    that carries a session cookie (a signed-in browser following a package link)
+    takes the full stack, so its session still counts as its credential.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        from channels import serving
+
+        self.views = frozenset(
+            {serving.shard, serving.subdir_file, serving.channel_root_file}
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        ):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return self.get_response(request)
+            if match.func in self.views:
+                response: HttpResponse = match.func(
+                    request, *match.args, **match.kwargs
+                )
+                return response
         return self.get_response(request)

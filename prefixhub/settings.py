@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "prefixhub.middleware.ChannelTokenPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Channel URLs leave here, before sessions, CSRF, messages and allauth.
+    "prefixhub.middleware.ChannelURLMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -180,6 +182,9 @@ if EMBEDDED:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Reopening the file and re-running the PRAGMAs cost more than the
+            # queries of a channel-URL request; keep connections like PostgreSQL's.
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
         }
     }
 else:

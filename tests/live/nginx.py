@@ -43,6 +43,8 @@ class Nginx:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        # More server blocks for the same nginx (the benchmark's static reference).
+        self.extra = ""
 
     def main_config(self, site: str) -> str:
         temp = self.workdir / "tmp"
@@ -60,7 +62,7 @@ class Nginx:
             "http {\n    include /etc/nginx/mime.types;\n"
             "    default_type application/octet-stream;\n"
             "    sendfile on;\n    tcp_nopush on;\n    keepalive_requests 100000;\n"
-            f"{temps}\n{site}\n}}\n"
+            f"{temps}\n{site}\n{self.extra}\n}}\n"
         )
 
     def start(self, **values: str) -> Nginx:
