@@ -334,6 +334,7 @@ def measure(
                 note=f"{label} via {route}: status {status}, p50 {got['p50_ms']:.2f} ms"
                 + (f", {got['bad']:.0f} non-2xx/3xx" if got["bad"] else ""),
             ))  # fmt: skip
+    results += _django_floor(stream, data, seconds, results)
     results += _inprocess_results(stream, paths, key, etag)
     info = {
         "cpu": _cpu(),
@@ -348,6 +349,29 @@ def measure(
         "load": f"wrk, {seconds:g} s per case",
     }
     return info, results
+
+
+def _django_floor(
+    stream: Serve, data: Path, seconds: float, results: list[Result]
+) -> list[Result]:
+    """A static file from WhiteNoise through the same ``prefixhub serve``: what this
+    gunicorn and Django answer at best here (the doc's "trivial Django view")."""
+    css = next((data / "static").rglob("*.css")).relative_to(data / "static")
+    floor = wrk(f"{stream.url}/static/{css}", seconds, 16, {})["rps"]
+    out = [
+        Result(
+            scenario="floor", size="-", metric="WhiteNoise static file via serve",
+            ours=floor, unit="req/s",
+        )
+    ]  # fmt: skip
+    for r in results:
+        if r.scenario in ("S2", "S3") and r.ours:
+            out.append(Result(
+                scenario=r.scenario, size="-", metric=f"{r.metric} / Django floor",
+                ours=r.ours, unit="req/s", reference=floor, ratio=r.ours / floor,
+                stretch=">= 0.85x (doc S2)", stretch_ok=r.ours / floor >= 0.85,
+            ))  # fmt: skip
+    return out
 
 
 def _target(kind: str, route: str, ratio: float) -> tuple[str, bool | None]:
