@@ -7,6 +7,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
+from channels import serving
+
 # conda and rattler put a token in the path: /t/<token>/<channel>/... (section 8.1 of
 # the protocol doc). conda extracts it with this same alphabet.
 _TOKEN_PATH = re.compile(r"^/t/(?P<token>[A-Za-z0-9-]+)(?P<rest>/.*)$")
@@ -38,8 +40,6 @@ class ChannelURLMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        from channels import serving
-
         self.views = frozenset(
             {serving.shard, serving.subdir_file, serving.channel_root_file}
         )

@@ -135,6 +135,8 @@ print("RESULT " + json.dumps({
 def child(data: Path, warmup: Path, path: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in _SERVER_VARIABLES}
     env.update(PREFIXHUB_DATA_DIR=str(data), CELERY_BROKER_URL="memory://")
+    # A "1 GB" package is a little over 1 GiB with its metadata: above the default.
+    env["PREFIXHUB_MAX_UPLOAD_SIZE"] = str(2 * 1024 * MB)
     code = f"WARMUP = {str(warmup)!r}\nPATH = {str(path)!r}\n{_CHILD}"
     done = subprocess.run(
         [sys.executable, "-m", "prefixhub.cli", "shell", "--no-imports", "-c", code],
