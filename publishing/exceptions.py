@@ -37,3 +37,9 @@ class FileNotFound(PublishingError):
 
 class OverwriteForbidden(PublishingError):
     status = 403
+
+
+class PublisherError(PublishingError):
+    """A trusted publisher that cannot be added as given."""
+
+    status = 400

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from accounts.credentials import Credential
+from accounts.credentials import Credential, TrustedWorkflow
 from channels.models import Activity, Channel, Subdir
 from channels.repodata import PackageRecordError, build_record, encode_record
 from channels.repodata.subdirs import is_known_subdir
@@ -28,6 +28,7 @@ from packages.models import PackageFile
 from prefixhub.storage import package_storage
 
 from .exceptions import BadUpload, FileExists, FileNotFound, InvalidPackage
+from .models import AuditEvent
 from .receive import ReceivedFile
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ def _record_upload(
         "storage_key": key,
         "attestation": received.attestation,
         "uploaded_by": credential.user,
+        "published_via": (
+            credential.workflow.as_record(channel.pk) if credential.workflow else {}
+        ),
     }
     try:
         with transaction.atomic():
@@ -154,10 +158,26 @@ def _record_upload(
             record_activity(
                 channel, credential, verb, f"{package.subdir}/{package.filename}"
             )
+            if credential.workflow is not None:
+                _audit_trusted_upload(channel, credential.workflow, package)
     except IntegrityError:
         # A concurrent upload of the same filename won the race.
         raise FileExists(_exists_message(received.filename, inspected.subdir)) from None
     return package
+
+
+def _audit_trusted_upload(
+    channel: Channel, workflow: TrustedWorkflow, package: PackageFile
+) -> None:
+    AuditEvent.objects.create(
+        kind=AuditEvent.Kind.PACKAGE_UPLOADED,
+        channel=channel,
+        data={
+            **workflow.as_record(channel.pk),
+            "filename": f"{package.subdir}/{package.filename}",
+            "sha256": package.sha256,
+        },
+    )
 
 
 # What the package page shows from info/about.json; the rest (file lists, recipe
