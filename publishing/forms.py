@@ -58,7 +58,7 @@ class GitHubPublisherForm(_PublisherForm):
     workflow = forms.CharField(
         max_length=255, label="Workflow file", help_text="e.g. release.yml"
     )
-    environment = forms.CharField(max_length=255, required=False)
+    environment = forms.CharField(max_length=255, required=False, strip=False)
     owner_id = forms.CharField(
         max_length=20,
         required=False,
@@ -109,7 +109,7 @@ class GitLabPublisherForm(_PublisherForm):
     pipeline_file = forms.CharField(
         max_length=255, required=False, help_text="Default: .gitlab-ci.yml"
     )
-    environment = forms.CharField(max_length=255, required=False)
+    environment = forms.CharField(max_length=255, required=False, strip=False)
 
     def clean_namespace(self) -> str:
         value: str = self.cleaned_data["namespace"]
