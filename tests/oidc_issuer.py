@@ -197,11 +197,15 @@ class FakeIssuer:
 
 
 def make_keys() -> dict[str, Any]:
-    """Two keys per issuer (current, rotated) and one attacker key."""
+    """Two keys per issuer (current, rotated) and one attacker key.
+
+    Key ids are unique per run: a live server's key cache (Redis) may outlive a run.
+    """
+    run = uuid.uuid4().hex[:8]
     keys: dict[str, Any] = {}
     for provider in ISSUERS:
         keys[provider] = [
-            RSAKey.generate_key(2048, parameters={"kid": f"{provider}-{n}"})
+            RSAKey.generate_key(2048, parameters={"kid": f"{provider}-{n}-{run}"})
             for n in ("current", "rotated")
         ]
     keys["attacker"] = RSAKey.generate_key(2048, parameters={"kid": "attacker"})
