@@ -110,6 +110,12 @@ def _issue(
         raise ReusedToken(
             "This OIDC token was already exchanged; request a fresh one."
         ) from None
+    claims = verified.claims
+    if claims.get("job_workflow_ref", claims.get("workflow_ref")) != claims.get(
+        "workflow_ref"
+    ):
+        log.info("Token %s came from a reusable workflow: %s", token.pk,
+                 claims.get("job_workflow_ref"))  # fmt: skip
     log.info(
         "Minted trusted-publishing token %s for %s (publishers %s)",
         token.pk,

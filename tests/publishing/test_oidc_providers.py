@@ -316,3 +316,15 @@ def test_publishers_of_other_providers_are_never_candidates(
     )
 
     refused_for(oidc.mint(oidc.github.sign(github_claims())), "octo-org/pkg")
+
+
+def test_a_reusable_workflow_is_accepted_by_the_calling_workflow_and_logged(
+    oidc: Oidc, channel: Any, caplog: Any
+) -> None:
+    github_publisher(channel)
+    shared = "octo-org/ci/.github/workflows/build.yml@refs/heads/main"
+
+    response = oidc.mint(oidc.github.sign(github_claims(job_workflow_ref=shared)))
+
+    assert response.status_code == 200
+    assert f"reusable workflow: {shared}" in caplog.text
