@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import zstandard
 
@@ -265,6 +265,11 @@ class _Metered:
         self._raw.close()
 
 
+def _as_file(stream: _Metered) -> IO[bytes]:
+    # Stream readers (tarfile "r|", zstandard) call read() only.
+    return cast("IO[bytes]", stream)
+
+
 class _BoundedTarInfo(tarfile.TarInfo):
     """tarfile reads pax and GNU long-name headers whole into memory, and keeps a
     list per sparse member: refuse big headers and sparse files before that."""
@@ -293,7 +298,7 @@ def _tar_members(
     stream: _Metered, budget: _Budget
 ) -> Generator[tuple[tarfile.TarFile, tarfile.TarInfo], None, None]:
     with tarfile.open(
-        fileobj=stream,  # type: ignore[arg-type]  # read() is all "r|" needs
+        fileobj=_as_file(stream),
         mode="r|",
         tarinfo=_BoundedTarInfo,
         encoding="utf-8",
@@ -302,7 +307,7 @@ def _tar_members(
             member = tar.next()
             # tarfile keeps every member for random access; a stream needs none,
             # and a million entries would otherwise stay in memory.
-            tar.members.clear()
+            tar.members.clear()  # type: ignore[attr-defined]  # not in typeshed
             if member is None:
                 return
             budget.entry()
@@ -343,7 +348,9 @@ def _conda_components(
             name = f"{part}-{stem}.tar.zst"
             with zf.open(name) as raw:
                 reader = zstandard.ZstdDecompressor().stream_reader(
-                    _Metered(raw, budget), read_size=_CHUNK, read_across_frames=True
+                    _as_file(_Metered(raw, budget)),
+                    read_size=_CHUNK,
+                    read_across_frames=True,
                 )
                 with reader:
                     yield _Metered(reader, budget)
