@@ -12,7 +12,6 @@ import re
 import shutil
 import tarfile
 import time
-import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -563,9 +562,8 @@ def test_a_10_gib_bomb_is_refused_within_2_s_of_cpu_and_64_mb_of_memory(tmp_path
     assert growth < 64 * MiB
 
 
-@pytest.mark.parametrize("ext", FORMATS)
-def test_the_budget_grows_with_the_upload_up_to_the_absolute_limit(tmp_path, ext):
-    bomb = BOMBS[ext](tmp_path, f"bomb-1.0-0{ext}", size=64 * MiB)
+def test_the_budget_grows_with_the_upload_up_to_the_absolute_limit(tmp_path):
+    bomb = zstd_bomb(tmp_path, "bomb-1.0-0.conda", size=64 * MiB)
     generous = Limits(unpacked_ratio=1_000_000)  # ratio x size is over 1 GiB
     assert read_artifact(bomb, bomb.name, limits=generous).index["name"] == "bomb"
     capped = Limits(unpacked_ratio=1_000_000, max_unpacked=32 * MiB)
@@ -603,21 +601,19 @@ def test_too_many_entries_are_refused(tmp_path, ext):
         read_artifact(path, path.name, limits=Limits(max_entries=20))
 
 
-def test_memory_does_not_grow_with_the_number_of_entries(tmp_path):
+def test_no_member_is_kept_once_it_is_read(tmp_path):
     # tarfile keeps every member it read: a million entries grew a worker by 400 MB.
-    headers = b"".join(tarfile.TarInfo(f"lib/f{i}").tobuf() for i in range(30_000))
-    pkg = zstandard.ZstdCompressor().compress(headers + bytes(1024))
-    info = zstandard.ZstdCompressor().compress(_tar([INDEX_JSON]))
-    path = conda_with_components(
-        tmp_path, "demo-1.0-h0_0.conda", {"info": info, "pkg": pkg}
-    )
-    tracemalloc.start()
-    try:
-        read(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 4 * MiB  # 30,000 kept TarInfo objects would be about 30 MB
+    # info/index.json comes last here, so on_index sees what 2,000 entries left.
+    headers = b"".join(tarfile.TarInfo(f"lib/f{i}").tobuf() for i in range(2000))
+    path = tmp_path / "demo-1.0-h0_0.tar.bz2"
+    path.write_bytes(bz2.compress(headers + _tar([INDEX_JSON]), 1))
+
+    def tar_infos() -> int:
+        return sum(isinstance(o, tarfile.TarInfo) for o in gc.get_objects())
+
+    before, alive = tar_infos(), []
+    read_artifact(path, path.name, on_index=lambda index: alive.append(tar_infos()))
+    assert alive and alive[0] - before < 5
 
 
 @pytest.mark.parametrize("ext", FORMATS)
