@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accounts.credentials import Credential
 from channels.models import Activity, Channel, Subdir
 from channels.repodata import PackageRecordError, build_record, encode_record
 from channels.repodata.subdirs import is_known_subdir
@@ -129,10 +130,13 @@ def publish_upload(
     channel: Channel,
     *,
     received: ReceivedFile,
-    uploaded_by: Any,
+    credential: Credential,
     force: bool = False,
 ) -> PackageFile:
-    """Store a received package in ``channel`` and queue its subdir's index build."""
+    """Store a received package in ``channel`` and queue its subdir's index build.
+
+    ``credential`` is whoever publishes; access was checked by the caller.
+    """
 
     def refuse_existing(index: dict[str, Any]) -> None:
         # Before the archive is scanned: a duplicate costs no decompression.
@@ -150,7 +154,7 @@ def publish_upload(
         package_storage.save(key, handle)
     try:
         return _record_upload(
-            channel, received, inspected, key=key, uploaded_by=uploaded_by, force=force
+            channel, received, inspected, key=key, credential=credential, force=force
         )
     except BaseException:
         # The key is content-addressed: a refused re-upload of identical bytes (409)
@@ -166,7 +170,7 @@ def _record_upload(
     inspected: InspectedPackage,
     *,
     key: str,
-    uploaded_by: Any,
+    credential: Credential,
     force: bool,
 ) -> PackageFile:
     record = inspected.record
@@ -185,7 +189,7 @@ def _record_upload(
         "about": _about_fields(inspected.about),
         "storage_key": key,
         "attestation": received.attestation,
-        "uploaded_by": uploaded_by if uploaded_by.is_authenticated else None,
+        "uploaded_by": credential.user,
     }
     try:
         with transaction.atomic():
@@ -212,7 +216,7 @@ def _record_upload(
                 verb = Activity.Verb.UPLOADED
             mark_names_changed(subdir, [package.name])
             record_activity(
-                channel, uploaded_by, verb, f"{package.subdir}/{package.filename}"
+                channel, credential, verb, f"{package.subdir}/{package.filename}"
             )
     except IntegrityError:
         # A concurrent upload of the same filename won the race.
@@ -264,7 +268,7 @@ def _replace(existing: PackageFile, fields: dict[str, Any]) -> PackageFile:
 
 
 def delete_package_file(
-    channel: Channel, *, subdir: str, filename: str, actor: Any
+    channel: Channel, *, subdir: str, filename: str, actor: Credential
 ) -> None:
     """Remove a file from the channel and its index; the bytes go after commit."""
     with transaction.atomic():
