@@ -410,7 +410,8 @@ class _Scan:
         if problem:
             raise ArtifactError(problem)
         if member.issym():
-            self.symlinks.add(hash(_normalised(member.name)))
+            *_, whole = _prefix_hashes(member.name)
+            self.symlinks.add(whole)
         if member.name in ("info/index.json", "info/about.json") and member.isfile():
             # A second copy (e.g. in the .conda pkg component) would overwrite
             # the first on extraction: which one a client sees is ambiguous.
@@ -427,18 +428,30 @@ class _Scan:
         if member.islnk():
             paths.append(member.linkname)
         for path in paths:
-            parts = _normalised(path).split("/")
-            for end in range(1, len(parts)):
-                if hash("/".join(parts[:end])) in self.symlinks:
+            # The folders above the path: what is written through a link is below it.
+            for depth, prefix in enumerate(list(_prefix_hashes(path))[:-1], 1):
+                if prefix in self.symlinks:
+                    link = "/".join(_normalised(path).split("/")[:depth])
                     return (
                         f"archive member '{member.name}' is written through the "
-                        f"symlink '{'/'.join(parts[:end])}'"
+                        f"symlink '{link}'"
                     )
         return None
 
 
 def _normalised(path: str) -> str:
     return posixpath.normpath(path.replace("\\", "/")).lstrip("/")
+
+
+def _prefix_hashes(path: str) -> Iterator[int]:
+    """A hash of each leading part of ``path``: ``a``, ``a/b``, ``a/b/c``.
+
+    Built one part on another, so a deep path costs linear, not quadratic, time.
+    """
+    value = 0
+    for part in _normalised(path).split("/"):
+        value = hash((value, part))
+        yield value
 
 
 _READ_ERRORS = (

@@ -17,7 +17,12 @@ from django.db import IntegrityError, transaction
 
 from accounts.credentials import Credential
 from channels.models import Activity, Channel, Subdir
-from channels.repodata import PackageRecordError, build_record, encode_record
+from channels.repodata import (
+    EncodedRecord,
+    PackageRecordError,
+    build_record,
+    encode_record,
+)
 from channels.repodata.subdirs import is_known_subdir
 from channels.services import (
     ensure_subdir,
@@ -53,6 +58,7 @@ class InspectedPackage:
 
     subdir: str
     record: dict[str, Any]
+    encoded: EncodedRecord
     about: dict[str, Any]
 
 
@@ -105,7 +111,7 @@ def inspect_upload(
             size=received.size,
             indexed_timestamp=int(time.time() * 1000),
         )
-        encode_record(record, max_size=settings.PREFIXHUB_MAX_RECORD_SIZE)
+        encoded = encode_record(record, max_size=settings.PREFIXHUB_MAX_RECORD_SIZE)
     except ArtifactTooLarge as exc:
         raise UploadTooLarge(_sentence(str(exc))) from None
     except (ArtifactError, PackageRecordError) as exc:
@@ -113,7 +119,9 @@ def inspect_upload(
     subdir = record["subdir"]
     if not is_known_subdir(subdir):
         raise InvalidPackage(f"Unknown platform '{subdir}' in info/index.json.")
-    return InspectedPackage(subdir=subdir, record=record, about=info.about)
+    return InspectedPackage(
+        subdir=subdir, record=record, encoded=encoded, about=info.about
+    )
 
 
 def _sentence(text: str) -> str:
@@ -173,8 +181,7 @@ def _record_upload(
     credential: Credential,
     force: bool,
 ) -> PackageFile:
-    record = inspected.record
-    encoded = encode_record(record)
+    record, encoded = inspected.record, inspected.encoded
     fields = {
         "name": record["name"],
         "version": record["version"],
