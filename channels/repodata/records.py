@@ -176,12 +176,25 @@ def encode_record(
         # NaN/Infinity (not JSON), lone surrogates (not UTF-8), ints beyond 64 bits
         # (not msgpack) or non-hex hashes: one such record would break every client.
         raise PackageRecordError(f"record cannot be encoded: {exc}") from None
+    if _has_nul(record):
+        # Valid JSON, but PostgreSQL's jsonb refuses it, and no spec holds one.
+        raise PackageRecordError("info/index.json holds a NUL character")
     if max_size is not None and len(encoded.json) > max_size:
         raise PackageRecordError(
             f"info/index.json makes a repodata record of {len(encoded.json):,} "
             f"bytes; this server's limit is {max_size:,}"
         )
     return encoded
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(map(_has_nul, value))
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def _encode(record: Mapping[str, Any]) -> EncodedRecord:

@@ -389,3 +389,15 @@ def test_encoded_record_is_immutable():
     encoded = encode_record(record())
     with pytest.raises(dataclasses.FrozenInstanceError):
         encoded.json = b"{}"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("where", ["depends", "license"])
+def test_encode_record_refuses_a_nul_character_anywhere(where):
+    value = ["a\x00b"] if where == "depends" else "a\x00b"
+    with pytest.raises(PackageRecordError, match="holds a NUL character"):
+        encode_record(record(**{where: value}))
+
+
+def test_encode_record_accepts_a_backslash_before_u0000_text():
+    # The escaped text "\\u0000" is six characters, not a NUL.
+    assert encode_record(record(license="\\u0000")).json

@@ -238,6 +238,35 @@ def test_a_nul_or_an_overlong_file_name_is_refused_as_invalid(
     assert_nothing_stored(spool_dir)
 
 
+def test_a_nul_in_the_metadata_is_refused_as_invalid(
+    client: Any, channel: Any, alice_key: str, tmp_path: Path, spool_dir: Path
+) -> None:
+    # PostgreSQL's jsonb cannot hold one: this was a 500 there.
+    path = handmade_package(tmp_path, "evil-1.0-0.conda", _index(depends=["a\x00"]))
+
+    response = upload(client, "demo", path, alice_key)
+
+    assert response.status_code == 422
+    assert "holds a NUL character" in detail(response)
+    assert_nothing_stored(spool_dir)
+
+
+def test_an_attestation_with_a_nul_is_refused(
+    client: Any, channel: Any, alice_key: str, tmp_path: Path, spool_dir: Path
+) -> None:
+    path = handmade_package(tmp_path, "evil-1.0-0.conda", _index())
+    payload = multipart([
+        file_part(path.name, path.read_bytes()),
+        ('name="attestation"', {}, b'{"bundle": "\x00"}'),
+    ])  # fmt: skip
+
+    response = post_multipart(client, "demo", payload, alice_key)
+
+    assert response.status_code == 400
+    assert "without NUL bytes" in detail(response)
+    assert_nothing_stored(spool_dir)
+
+
 def test_about_fields_the_database_cannot_hold_are_left_out(
     client: Any, channel: Any, alice_key: str, tmp_path: Path, committed: Any
 ) -> None:
