@@ -189,11 +189,11 @@ def unsafe_member(member: tarfile.TarInfo) -> str | None:
             return f"symlink '{member.name}' points to an absolute path ('{target}')"
         folder = posixpath.dirname(member.name.replace("\\", "/"))
         paths.append(posixpath.join(folder, target))
-    for path in paths:
+    for index, path in enumerate(paths):
         if _is_absolute(path):
             return f"archive member '{path}' has an absolute path"
         if _leaves(path):
-            if path is paths[0] or member.islnk():
+            if index == 0 or member.islnk():
                 return f"archive member '{path}' points outside the package ('..')"
             return (
                 f"symlink '{member.name}' points outside the package "

@@ -304,3 +304,33 @@ def test_a_symlink_out_of_the_package_with_a_file_written_through_it_is_refused(
     assert response.status_code == 422
     assert "symlink 'etc' points outside the package" in detail(response)
     assert_nothing_stored(spool_dir)
+
+
+@pytest.mark.parametrize("ext", [".conda", ".tar.bz2"])
+def test_a_member_name_that_is_not_utf8_is_reported_readably(
+    client: Any, channel: Any, alice_key: str, tmp_path: Path, spool_dir: Path, ext: str
+) -> None:
+    member = tarfile.TarInfo("\udcff/../../x")  # the bytes ff 2f 2e 2e ...: not UTF-8
+    member.size = 0
+    index = ("info/index.json", json.dumps(_index()).encode())
+    path = handmade_archive(tmp_path, f"evil-1.0-0{ext}", [index], pkg_members=[member])
+
+    response = upload(client, "demo", path, alice_key)
+
+    assert response.status_code == 422
+    assert "points outside the package" in detail(response)
+    assert_nothing_stored(spool_dir)
+
+
+def test_a_long_member_name_gives_a_short_message(
+    client: Any, channel: Any, alice_key: str, tmp_path: Path, spool_dir: Path
+) -> None:
+    name = "../" + "x" * 100_000
+    path = handmade_package(tmp_path, "evil-1.0-0.tar.bz2", _index(), {name: b"x"})
+
+    response = upload(client, "demo", path, alice_key)
+
+    assert response.status_code == 422
+    assert detail(response).startswith("archive member '../xxx")
+    assert len(detail(response)) <= 1001
+    assert_nothing_stored(spool_dir)
