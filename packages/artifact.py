@@ -55,6 +55,7 @@ _BUILD_RULE = "ASCII letters, digits, '_', '.' and '+'"
 _CHUNK = 256 * 1024
 _MIN_BUDGET = 16 * 1024 * 1024  # below this a ratio says nothing (empty packages)
 _MAX_HEADER = 1024 * 1024  # pax and GNU long-name headers are read into memory
+_MAX_HEADER_RUN = 8
 _MAX_ZIP_ENTRIES = 64  # a .conda holds three
 _LINK_TYPES = (tarfile.SYMTYPE, tarfile.LNKTYPE)
 
@@ -271,17 +272,31 @@ def _as_file(stream: _Metered) -> IO[bytes]:
 
 
 class _BoundedTarInfo(tarfile.TarInfo):
-    """tarfile reads pax and GNU long-name headers whole into memory, and keeps a
-    list per sparse member: refuse big headers and sparse files before that."""
+    """tarfile reads pax and GNU long-name headers whole into memory, and reads
+    the header after one by recursion, holding it; it keeps a list per sparse
+    member: refuse big headers, long runs of them and sparse files before that."""
 
     def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
         if self.type == tarfile.GNUTYPE_SPARSE:
             raise ArtifactError(f"archive member '{self.name}' is a sparse file")
-        if self.type in _HEADER_TYPES and self.size > _MAX_HEADER:
+        if self.type not in _HEADER_TYPES:
+            member: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
+            return member
+        if self.size > _MAX_HEADER:
             raise ArtifactTooLarge(
                 f"an archive member header is larger than {_MAX_HEADER:,} bytes"
             )
-        member: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
+        # A member has a pax header, a long name and a long link name at most.
+        run = getattr(tarfile_, "_header_run", 0) + 1
+        if run > _MAX_HEADER_RUN:
+            raise ArtifactError(
+                f"more than {_MAX_HEADER_RUN} extended headers precede one member"
+            )
+        setattr(tarfile_, "_header_run", run)  # noqa: B010  (not a TarFile field)
+        try:
+            member = super()._proc_member(tarfile_)  # type: ignore[misc]
+        finally:
+            setattr(tarfile_, "_header_run", run - 1)  # noqa: B010
         return member
 
 

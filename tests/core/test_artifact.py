@@ -815,3 +815,23 @@ def test_a_file_name_over_255_bytes_is_refused():
 def test_a_version_over_128_characters_is_refused():
     with pytest.raises(ArtifactError, match="version is longer than 128"):
         parse_filename("demo-" + "1" * 129 + "-0.conda")
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE])
+def test_a_long_run_of_extended_headers_is_refused(tmp_path, kind):
+    # tarfile reads the header after an extended one by recursion, holding each:
+    # thousands in a row were a RecursionError (a 500) and up to 1 MiB per level.
+    link = tarfile.TarInfo("././@LongLink")
+    link.type = kind
+    data = b"path=lib/x\n" if kind == tarfile.XHDTYPE else b"lib/x\0"
+    data = (b"%d " % (len(data) + 3) + data) if kind == tarfile.XHDTYPE else data
+    link.size = len(data)
+    one = link.tobuf(format=tarfile.GNU_FORMAT) + data + bytes(-len(data) % 512)
+    last = tarfile.TarInfo("lib/x").tobuf(format=tarfile.GNU_FORMAT)
+    index_member = _tar([INDEX_JSON])[:1024]
+    path = tmp_path / "demo-1.0-h0_0.tar.bz2"
+    path.write_bytes(bz2.compress(index_member + one * 2 + last + bytes(1024)))
+    assert read(path).index == INDEX
+    path.write_bytes(bz2.compress(index_member + one * 5000 + last + bytes(1024)))
+    with pytest.raises(ArtifactError, match="more than 8 extended headers precede"):
+        read(path)
