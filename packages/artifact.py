@@ -477,6 +477,8 @@ _READ_ERRORS = (
     OSError,
     LookupError,
     ValueError,
+    NotImplementedError,  # zipfile: an unknown compression method
+    RuntimeError,  # zipfile: an encrypted entry
 )
 
 

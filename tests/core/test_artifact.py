@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import tarfile
 import time
 import zipfile
@@ -834,4 +835,21 @@ def test_a_long_run_of_extended_headers_is_refused(tmp_path, kind):
     assert read(path).index == INDEX
     path.write_bytes(bz2.compress(index_member + one * 5000 + last + bytes(1024)))
     with pytest.raises(ArtifactError, match="more than 8 extended headers precede"):
+        read(path)
+
+
+@pytest.mark.parametrize(
+    ("method", "flags"), [(99, 0), (0, 1)], ids=["aes", "encrypted"]
+)
+def test_a_conda_with_an_unreadable_zip_entry_is_invalid(tmp_path, method, flags):
+    path = handmade(tmp_path, ".conda", [INDEX_JSON])
+    data = bytearray(path.read_bytes())
+    # Rewrite every entry's flags and compression method, in both headers.
+    for signature, at in ((b"PK\x01\x02", 8), (b"PK\x03\x04", 6)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + at : start + at + 4] = struct.pack("<HH", flags, method)
+            start += 4
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="damaged or truncated"):
         read(path)
