@@ -15,6 +15,9 @@ MODULES = {
     "channels.repodata.subdirs": True,
     "channels.layout": True,
     "packages.artifact": True,
+    "publishing.oidc.claims": True,
+    "publishing.oidc.tokens": True,
+    "publishing.snippets": True,
 }
 
 
