@@ -291,23 +291,33 @@ PREFIXHUB_REPAIR_INTERVAL = env_float("PREFIXHUB_REPAIR_INTERVAL", 10.0)
 
 # --- Celery ------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 if CELERY_BROKER_URL == "filesystem://":
+    # The embedded broker: kombu's file-system transport with atomic messages
+    # (prefixhub/broker.py). Every folder it uses, the exchange tables of remote
+    # control included, lies in the data folder, never in the working directory.
     _queue_dir = DATA_DIR / "queue"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "prefixhub.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "in"),
         "data_folder_out": str(_queue_dir / "in"),
         "processed_folder": str(_queue_dir / "processed"),
-        "store_processed": False,
+        "control_folder": str(_queue_dir / "control"),
+        "polling_interval": 0.1,
     }
+    # A virtual transport polls: once the prefetch window is full it sleeps a
+    # polling interval. With one message per pool process, a burst of 200 cheap
+    # builds drained at 2 a second and the repodata rebuild queued behind them
+    # waited a minute. One embedded worker has no one to share the queue with.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 16
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Separate deployments (or test runs) sharing one Redis use separate queues.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
