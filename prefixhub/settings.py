@@ -102,9 +102,18 @@ if not SECRET_KEY:
         _key_file.write_text(SECRET_KEY)
         _key_file.chmod(0o600)
 
+# Every absolute URL, in mail and on pages, is built from PUBLIC_URL, never from the
+# Host a request sends (a reset link on an attacker's host would hand them the key).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("PREFIXHUB_SITE_NAME", "prefixhub")
 _public_host = (urlsplit(PUBLIC_URL).hostname or "").lower()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if (DEBUG or EMBEDDED) else [])
+_LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    list(dict.fromkeys([_public_host, *_LOOPBACK_HOSTS]))
+    if (DEBUG or EMBEDDED)
+    else [],
+)
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -14,6 +10,8 @@ from typing import Any
 
 import pytest
 from kombu import Connection
+
+from tests.settings_probe import probe
 
 PRODUCERS = 4
 PER_PRODUCER = 150
@@ -103,27 +101,11 @@ def test_a_half_written_message_is_invisible_to_consumers(tmp_path: Path) -> Non
 
 
 def test_the_embedded_settings_keep_every_broker_folder_in_the_data_folder() -> None:
-    code = (
-        "import os, json; os.environ['DJANGO_SETTINGS_MODULE']='prefixhub.settings';"
-        "from django.conf import settings as s;"
-        "print(json.dumps([s.CELERY_BROKER_TRANSPORT, "
-        "s.CELERY_BROKER_TRANSPORT_OPTIONS, str(s.DATA_DIR)]))"
-    )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
-    }
     with tempfile.TemporaryDirectory() as data:
-        env["PREFIXHUB_DATA_DIR"] = data
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        transport, options, data_dir = json.loads(out)
+        result = probe(
+            "CELERY_BROKER_TRANSPORT", "CELERY_BROKER_TRANSPORT_OPTIONS", data_dir=data
+        )
+    transport, options = result["values"]
     assert transport == "prefixhub.broker:Transport"
     for key in ("data_folder_in", "processed_folder", "control_folder"):
-        assert Path(options[key]).is_relative_to(data_dir), key
+        assert Path(options[key]).is_relative_to(data), key
