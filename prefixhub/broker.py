@@ -24,7 +24,8 @@ from kombu.utils.json import dumps, loads
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's virtual and file-system channels name this argument differently.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         # Zero-padded milliseconds keep the names in time order when sorted.
         name = f"{int(time.monotonic() * 1000):015d}_{uuid.uuid4()}.{queue}.msg"
         # A leading dot keeps the half-written file out of every queue's listing.
@@ -38,7 +39,7 @@ class Channel(filesystem.Channel):
                 os.unlink(tmp)
             raise
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
         wanted = f"{queue}.msg"
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.startswith(".") or name.partition(".")[2] != wanted:
