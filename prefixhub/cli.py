@@ -102,6 +102,8 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    # What the service writes (database, queue, stored files) is its user's alone.
+    os.umask(0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefixhub.settings")
     if args and args[0] == "serve":
         sys.exit(serve(args[1:]))

@@ -78,10 +78,35 @@ def env_secret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def env_mode(name: str, default: int) -> int:
+    """A file mode in octal, as chmod takes it (``600``, ``0o640``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw.strip().removeprefix("0o"), 8)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be an octal mode, got {raw!r}"
+        ) from None
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` for the service user alone (its database, files and keys)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(0o700)
+    return path
+
+
 DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(
     env_str("PREFIXHUB_DATA_DIR") or platformdirs.user_data_dir("prefixhub")
 ).resolve()
+# Stored files are the service user's alone; a fronting web server that reads them
+# itself (PREFIXHUB_SERVE_MODE=accel) may be given group access, e.g. 640 and 750.
+FILE_UPLOAD_PERMISSIONS = env_mode("FILE_UPLOAD_PERMISSIONS", 0o600)
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = env_mode("FILE_UPLOAD_DIRECTORY_PERMISSIONS", 0o700)
 # Embedded mode: nothing configured, everything local. Production values may then
 # fall back to safe local defaults; outside it they must be given explicitly.
 EMBEDDED = not env_str("DATABASE_URL")
@@ -97,7 +122,7 @@ if not SECRET_KEY:
     else:
         import secrets
 
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        private_dir(DATA_DIR)
         SECRET_KEY = secrets.token_urlsafe(50)
         _key_file.write_text(SECRET_KEY)
         _key_file.chmod(0o600)
@@ -143,6 +168,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "prefixhub.middleware.ContentSecurityPolicyMiddleware",
     "prefixhub.middleware.ChannelTokenPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,7 +203,7 @@ TEMPLATES = [
 ]
 
 if EMBEDDED:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(DATA_DIR)
     DATABASES: dict[str, Any] = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -362,6 +388,11 @@ EMAIL_BACKEND = env_str(
     if env_str("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend",
 )
+if not (DEBUG or EMBEDDED or env_str("EMAIL_HOST") or env_str("EMAIL_BACKEND")):
+    # Sign-up confirmations and password resets would only be printed in a log.
+    raise ImproperlyConfigured(
+        "EMAIL_HOST must be set when DEBUG is off (or choose EMAIL_BACKEND)"
+    )
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -447,5 +478,23 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+# --- transport security -----------------------------------------------------------
+# Cookies are secure when the site is served over https. Redirecting plain http and
+# HSTS are the operator's call (behind a TLS proxy, also set SECURE_PROXY_SSL_HEADER),
+# so they are settings; `prefixhub check --deploy` names any that are missing.
+SESSION_COOKIE_SECURE = env_bool(
+    "SESSION_COOKIE_SECURE", PUBLIC_URL.startswith("https://")
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Scripts only from our static files; styles may be inline (style attributes in the
+# templates; CSS cannot run code); logos may come from any https host.
+PREFIXHUB_CSP = env_str(
+    "PREFIXHUB_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' https: data:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'",
+)
