@@ -93,11 +93,9 @@ def test_pages_carry_a_content_security_policy_without_inline_script(
     db: None,
 ) -> None:
     policy = Client().get("/")["Content-Security-Policy"]
-    directives = dict(
-        (part.split()[0], part.split()[1:])
-        for part in policy.split(";")
-        if part.strip()
-    )
+    directives = {
+        part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()
+    }
     assert directives["script-src"] == ["'self'"]
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
