@@ -33,6 +33,9 @@ def _processes(host: str, port: int, web_workers: int) -> list[list[str]]:
         "--workers", str(web_workers),
         "--threads", "4",
         "--timeout", "600",  # large uploads stream through a worker
+        "--graceful-timeout", "10",
+        # No control socket: it would be a shared file in the home folder.
+        "--no-control-socket",
         # No access log: request lines can carry keys (/t/<key>/...).
     ]  # fmt: skip
     worker = [
@@ -82,10 +85,22 @@ def serve(argv: Sequence[str]) -> int:
     if not public_url_given:
         print("Set PUBLIC_URL to the address people use, if it differs.", flush=True)  # noqa: T201
     children = [
-        subprocess.Popen(cmd)  # noqa: S603 (our own fixed argv)
+        # Each child in a session of its own: a Ctrl-C reaches serve alone, which
+        # then stops each child with one SIGTERM. A second signal on top of the
+        # terminal's made gunicorn wait out its graceful timeout (20 s).
+        subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: S603 (our own fixed argv; no threads yet)
         for cmd in _processes(args.host, args.port, args.web_workers)
     ]
     return _supervise(children)
+
+
+def _die_with_parent() -> None:
+    """Have the kernel stop a child whose serve process died without stopping it."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
