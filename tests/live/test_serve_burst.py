@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -110,6 +111,14 @@ def test_serve_loses_no_rebuild_under_a_burst_of_200_uploads(tmp_path: Path) -> 
     )
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-4000:]
+    # What the service wrote is its user's alone: the folder, the database, files.
+    data = tmp_path / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    written = [p for p in data.rglob("*") if p.is_file()]
+    assert data / "prefixhub.sqlite3" in written
+    assert any("storage" in p.parts for p in written)
+    shared = [p for p in written if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert shared == [], [f"{p}: {oct(p.stat().st_mode)}" for p in shared]
     # Expected about 1-2 s on a busy 2-core machine; 5 s is the bound, and a
     # lost message (repaired after 60 s) is far beyond it.
     assert repodata_after <= 5.0, f"repodata.json complete {repodata_after:.2f} s after"
