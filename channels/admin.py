@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from accounts.credentials import Credential
 from prefixhub.admin import ReadOnlyAdmin
 
 from .models import (
@@ -72,11 +73,11 @@ class ChannelAdmin(admin.ModelAdmin):
         return deleted, counts, set(), protected
 
     def delete_model(self, request: HttpRequest, obj: Channel) -> None:
-        delete_channel(obj, actor=request.user)
+        delete_channel(obj, actor=Credential.for_user(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for channel in queryset:
-            delete_channel(channel, actor=request.user)
+            delete_channel(channel, actor=Credential.for_user(request.user))
 
 
 @admin.register(Membership)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.credentials import Credential
 from packages.models import PackageFile
 
 from .services import delete_package_file
@@ -47,5 +48,5 @@ def _delete(package: PackageFile, request: HttpRequest) -> None:
         package.channel,
         subdir=package.subdir,
         filename=package.filename,
-        actor=request.user,
+        actor=Credential.for_user(request.user),
     )
