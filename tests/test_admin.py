@@ -258,3 +258,30 @@ def test_internal_tables_are_read_only(
             admin_client.post(f"{base}{pk}/delete/", {"post": "yes"}).status_code == 403
         )
         assert admin_client.post(f"{base}{pk}/change/", {}).status_code == 403
+
+
+def test_a_channel_owner_cannot_be_deleted_in_the_admin(
+    admin_client: Client, channel: Any, alice: Any, bob: Any, charlie: Any
+) -> None:
+    response = admin_client.post(
+        f"/admin/accounts/user/{alice.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 200
+    assert "transfer or delete it first" in response.text
+    assert Membership.objects.get(channel=channel, role=Role.OWNER).user == alice
+    bulk = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [alice.pk], "post": "yes"},
+    )
+    assert "transfer or delete it first" in bulk.text
+    assert Membership.objects.get(channel=channel, role=Role.OWNER).user == alice
+
+    # A contributor (bob) and a stranger (charlie) go, memberships and all.
+    for user in (bob, charlie):
+        gone = admin_client.post(
+            f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"}
+        )
+        assert gone.status_code == 302
+    assert list(Membership.objects.values_list("user__username", flat=True)) == [
+        "alice"
+    ]
