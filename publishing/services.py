@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from channels.models import Activity, Channel, Subdir
 from channels.repodata import PackageRecordError, build_record, encode_record
@@ -122,6 +123,8 @@ def _record_upload(
         "storage_key": key,
         "attestation": received.attestation,
         "uploaded_by": uploaded_by if uploaded_by.is_authenticated else None,
+        # Also on a forced replacement: package files send it as Last-Modified.
+        "uploaded_at": timezone.now(),
     }
     try:
         with transaction.atomic():

@@ -22,9 +22,11 @@ from .index import (
     subdirs_behind,
 )
 from .repodata_json import publish_repodata, schedule_repodata
+from .waiting import Publication, wait_for_file
 
 __all__ = [
     "BuildResult",
+    "Publication",
     "add_member",
     "change_role",
     "create_channel",
@@ -41,4 +43,5 @@ __all__ = [
     "subdirs_behind",
     "transfer_ownership",
     "update_channel",
+    "wait_for_file",
 ]

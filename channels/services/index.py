@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "repodata_shards.msgpack.zst"
 REPODATA_NAME = "repodata.json"
 REPODATA_ZST_NAME = "repodata.json.zst"
+# A gzip copy of repodata.json, for clients that send Accept-Encoding: gzip.
+REPODATA_GZ_NAME = "repodata.json.gz"
 # Above this many dirty names, one ordered scan beats an IN list of names.
 _SCAN_THRESHOLD = 500
 # Names per UPDATE when many change at once: one statement per batch instead of

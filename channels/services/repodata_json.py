@@ -4,10 +4,16 @@ After an index build, ``schedule_repodata`` queues one rebuild: at once after a 
 spell, else once ``PREFIXHUB_REPODATA_INTERVAL`` has passed since the last, so a
 stream of uploads costs one rebuild per interval, never one per upload. A rebuild
 joins the per-record JSON stored at upload, read once in filename order.
+
+A gzip copy (``repodata.json.gz``) follows each rebuild, for clients that send
+``Accept-Encoding: gzip``; it is written after ``.json`` and ``.zst`` are live, so
+it never delays them, and it is only served while it matches them.
 """
 
 from __future__ import annotations
 
+import gzip
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -31,10 +37,19 @@ from channels.repodata.repodata import (
 from packages.models import PackageFile
 from prefixhub.storage import index_storage
 
-from .index import REPODATA_NAME, REPODATA_ZST_NAME, _run_exclusively, index_file_path
+from .index import (
+    REPODATA_GZ_NAME,
+    REPODATA_NAME,
+    REPODATA_ZST_NAME,
+    _run_exclusively,
+    index_file_path,
+)
 
 # Records per page when a rebuild reads a whole subdir.
 _PAGE = 5000
+# gzip level 1: about 2x zstd 3's CPU on repodata (level 6 costs 2.6x more again
+# for 14% fewer bytes); clients that care about bytes fetch the .zst anyway.
+_GZIP_LEVEL = 1
 
 
 def repodata_delay(last_published: datetime | None, now: datetime) -> float:
@@ -180,9 +195,33 @@ def _write_repodata(subdir: Subdir) -> None:
         for name, handle in ((REPODATA_ZST_NAME, packed), (REPODATA_NAME, plain)):
             handle.seek(0)
             index_storage.save(index_file_path(subdir, name), File(handle))
-    Subdir.objects.filter(pk=subdir.pk).update(
-        repodata_generation=generation,
-        repodata_sha256=plain_hash.hexdigest(),
-        repodata_zst_sha256=packed_hash.hexdigest(),
-        repodata_published_at=timezone.now(),
+        plain_sha = plain_hash.hexdigest()
+        Subdir.objects.filter(pk=subdir.pk).update(
+            repodata_generation=generation,
+            repodata_sha256=plain_sha,
+            repodata_zst_sha256=packed_hash.hexdigest(),
+            repodata_gz_sha256="",
+            repodata_published_at=timezone.now(),
+        )
+        _write_gzip_copy(subdir, plain, plain_sha)
+
+
+def _write_gzip_copy(subdir: Subdir, plain: Any, plain_sha: str) -> None:
+    """Store ``repodata.json.gz`` for the repodata.json just published.
+
+    Its hash is recorded only if that repodata.json is still the current one, so
+    the copy served never lags the plain file.
+    """
+    with tempfile.TemporaryFile() as packed:
+        hashing = HashingWriter(packed)
+        plain.seek(0)
+        # mtime=0 and no file name: the same JSON always gives the same bytes.
+        with gzip.GzipFile(
+            filename="", fileobj=hashing, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0
+        ) as out:  # type: ignore[call-overload]
+            shutil.copyfileobj(plain, out, 1024 * 1024)
+        packed.seek(0)
+        index_storage.save(index_file_path(subdir, REPODATA_GZ_NAME), File(packed))
+    Subdir.objects.filter(pk=subdir.pk, repodata_sha256=plain_sha).update(
+        repodata_gz_sha256=hashing.hexdigest()
     )
