@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from channels import access
 from channels.page_errors import channel_page
@@ -18,7 +18,7 @@ from .listing import package_overview
 from .models import PackageFile
 
 
-@require_GET
+@require_safe
 @channel_page
 def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
     channel = access.get_channel_for_page(name, request.user)
@@ -44,7 +44,7 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @channel_page
 def delete_file(
     request: HttpRequest, name: str, subdir: str, filename: str

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from channels import access
 from channels.page_errors import channel_page
@@ -17,7 +17,7 @@ ACCEPTED_EXTENSIONS = (".conda", ".tar.bz2")
 
 
 @login_required
-@require_GET
+@require_safe
 @ensure_csrf_cookie
 @channel_page
 def upload_page(request: HttpRequest, name: str) -> HttpResponse:

@@ -90,7 +90,11 @@ class RecordingProxy:
             def _forward(self) -> None:
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in _HOP_BY_HOP}  # fmt: skip
-                exchange = Exchange(self.command, self.path, headers)
+                # Clients spell header names as they like (conda: "if-none-match").
+                exchange = Exchange(self.command, self.path, {
+                    "-".join(p.capitalize() for p in k.split("-")): v
+                    for k, v in headers.items()
+                })  # fmt: skip
                 upstream = http.client.HTTPConnection(
                     "127.0.0.1", proxy.upstream_port, timeout=60
                 )
