@@ -14,6 +14,7 @@ from django.utils.functional import empty
 
 from tests.artifacts import build_package
 from tests.factories import add_member, make_channel, make_key, make_user
+from tests.live.conda_cli import conda_env  # noqa: F401 (session fixture, tiers 2-3)
 from tests.live.service import LiveService, service_or_skip
 
 # Uploaders try trusted publishing when they see CI variables: never here.

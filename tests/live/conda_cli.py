@@ -7,9 +7,9 @@ fast. Each ``Conda`` gets its own ``CONDARC`` naming no default channel, its own
 package cache and envs folder. Without the wheels the tests skip with one line; in
 CI (``CI=true``) they fail instead.
 
-Usage in a test module::
+The ``conda_env`` fixture is registered in ``tests/conftest.py``::
 
-    from tests.live.conda_cli import Conda, conda_env  # noqa: F401 (the fixture)
+    from tests.live.conda_cli import Conda
 
     def test_it(conda_env, tmp_path):
         conda = Conda(conda_env, tmp_path / "conda")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rattler_build import ArchiveType, assemble_package
 
-from tests.live.conda_cli import Conda, conda_env  # noqa: F401 (the fixture)
+from tests.live.conda_cli import Conda
 from tests.live.proxy import RecordingProxy
 from tests.live.service import LiveService
 from tests.live.test_conda_clients import World
