@@ -49,14 +49,14 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
 def delete_file(
     request: HttpRequest, name: str, subdir: str, filename: str
 ) -> HttpResponse:
-    """GET asks for confirmation; POST deletes the file and its index entry."""
+    """GET (and HEAD) asks for confirmation; POST deletes the file and its entry."""
     channel = access.get_channel_for_file_delete(name, request.user)
     package = PackageFile.objects.filter(
         channel=channel, subdir=subdir, filename=filename
     ).first()
     if package is None:
         raise Http404("No such file in this channel.")
-    if request.method == "GET":
+    if request.method != "POST":
         context = {"channel": channel, "file": package}
         return render(request, "packages/confirm_delete.html", context)
     try:

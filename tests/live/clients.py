@@ -62,14 +62,18 @@ def install(
     workdir: str,
     platforms: list[str],
     sharded: bool = True,
+    cache_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Query, solve and install ``specs`` from ``channel_url`` into a new prefix."""
+    """Query, solve and install ``specs`` from ``channel_url`` into a new prefix.
+
+    ``cache_dir`` shares the index cache between runs, as one machine would.
+    """
     from rattler import Gateway, SourceConfig, install, solve
 
     work = Path(workdir)
     client = _client()
     gateway = Gateway(
-        cache_dir=work / "cache",
+        cache_dir=Path(cache_dir) if cache_dir else work / "cache",
         client=client,
         default_config=SourceConfig(sharded_enabled=sharded),
     )
