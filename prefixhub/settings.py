@@ -291,8 +291,9 @@ PREFIXHUB_UPLOAD_INDEX_WAIT = env_float("PREFIXHUB_UPLOAD_INDEX_WAIT", 10.0)
 PREFIXHUB_UPLOAD_REPODATA_MAX_FILES = env_int(
     "PREFIXHUB_UPLOAD_REPODATA_MAX_FILES", 10_000
 )
-# On larger subdirs an upload answers with this bound for repodata.json (R1 p99).
-PREFIXHUB_REPODATA_FRESHNESS = env_float("PREFIXHUB_REPODATA_FRESHNESS", 5.0)
+# On larger subdirs the upload's answer says when repodata.json follows: after the
+# throttle delay (PREFIXHUB_REPODATA_INTERVAL at most), within this many seconds.
+PREFIXHUB_REPODATA_REBUILD_BOUND = env_float("PREFIXHUB_REPODATA_REBUILD_BOUND", 4.0)
 # A builder's lease on its subdir; renewed while it works, taken over once expired.
 PREFIXHUB_BUILD_LEASE_SECONDS = env_int("PREFIXHUB_BUILD_LEASE_SECONDS", 60)
 # How often beat re-queues builds that a lost message or a killed worker left undone.

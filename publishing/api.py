@@ -77,7 +77,7 @@ def serialize_publication(publication: Publication) -> dict[str, Any]:
     elif not publication.repodata_json:
         within = float(
             publication.repodata_expected_within
-            or settings.PREFIXHUB_REPODATA_FRESHNESS
+            or settings.PREFIXHUB_REPODATA_REBUILD_BOUND
         )
         fields["repodata_json_expected_within_seconds"] = within
         fields["detail"] = (

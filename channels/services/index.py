@@ -192,6 +192,14 @@ def publish_index(subdir_id: int) -> BuildResult:
         _build_index_pass(subdir, result, heartbeat=_Heartbeat(key, owner))
 
     _run_exclusively(key, is_behind, build)
+    if result.passes:
+        # One line per builder run: how many uploads a pass folded shows in logs.
+        log.info(
+            "published the index of subdir %s: %d pass(es), %d shard(s) written",
+            subdir_id,
+            result.passes,
+            len(result.shards_written),
+        )
     if result.index_written:
         # Imported here: the repodata.json module builds on this one.
         from .repodata_json import schedule_repodata

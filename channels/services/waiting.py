@@ -19,12 +19,13 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from channels.models import Subdir
 from packages.models import PackageFile
 
 from .index import publish_index
-from .repodata_json import publish_repodata
+from .repodata_json import publish_repodata, repodata_delay
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def wait_for_file(package: PackageFile) -> Publication:
 
     repodata.json is waited for on subdirs of up to
     ``PREFIXHUB_UPLOAD_REPODATA_MAX_FILES`` files; larger ones rebuild it on their
-    throttled schedule, within ``PREFIXHUB_REPODATA_FRESHNESS`` seconds.
+    throttled schedule, and the answer says how long that takes at most.
     """
     subdir_id, generation = Subdir.objects.values_list("pk", "generation").get(
         channel_id=package.channel_id, name=package.subdir
@@ -103,8 +104,14 @@ def wait_for_file(package: PackageFile) -> Publication:
     )
     if publication.repodata_json:
         return publication
+    last = Subdir.objects.values_list("repodata_published_at", flat=True).get(
+        pk=subdir_id
+    )
+    throttle = repodata_delay(last, timezone.now())
     return Publication(
         indexed=publication.indexed,
         repodata_json=False,
-        repodata_expected_within=float(settings.PREFIXHUB_REPODATA_FRESHNESS),
+        repodata_expected_within=round(
+            throttle + settings.PREFIXHUB_REPODATA_REBUILD_BOUND, 1
+        ),
     )

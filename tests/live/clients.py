@@ -105,6 +105,16 @@ def install(
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def upload_then_install(
+    files: list[str], url: str, channel: str, api_key: str, **install_args: Any
+) -> dict[str, Any]:
+    """Upload, and install the moment the upload call returns: no sleep, no polling."""
+    uploaded = upload(files, url, channel, api_key=api_key)
+    if not uploaded["ok"]:
+        return uploaded
+    return install(**install_args)
+
+
 def reference_index(folder: str) -> dict[str, Any]:
     """Run rattler-index over ``folder`` (``<subdir>/<files>``)."""
     from rattler.index import index_fs
@@ -113,7 +123,12 @@ def reference_index(folder: str) -> dict[str, Any]:
     return {"ok": True}
 
 
-SCENARIOS = {"upload": upload, "install": install, "reference_index": reference_index}
+SCENARIOS = {
+    "upload": upload,
+    "install": install,
+    "upload_then_install": upload_then_install,
+    "reference_index": reference_index,
+}
 
 
 def main() -> None:
