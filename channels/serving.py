@@ -248,9 +248,10 @@ def _package_file(
         )
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    visibility = "private" if channel.is_private else "public"
-    # A forced upload may replace the bytes under the same name: keep it short.
-    response["Cache-Control"] = f"{visibility}, max-age=300"
+    if response.status_code != 416:  # a refusal is for this request only: no-store
+        visibility = "private" if channel.is_private else "public"
+        # A forced upload may replace the bytes under the same name: keep it short.
+        response["Cache-Control"] = f"{visibility}, max-age=300"
     return response
 
 

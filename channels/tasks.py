@@ -15,8 +15,10 @@ def publish_index_task(subdir_id: int) -> None:
 
 @shared_task(name="channels.publish_repodata", acks_late=True, time_limit=900)
 def publish_repodata_task(subdir_id: int) -> None:
-    """Rebuild repodata.json(.zst) of a subdir (a no-op when current)."""
+    """Rebuild repodata.json(.zst) of a subdir, then its gzip copy (no-ops when
+    current)."""
     services.publish_repodata(subdir_id)
+    services.publish_repodata_gzip(subdir_id)
 
 
 @shared_task(name="channels.prune_orphan_shards", acks_late=True, time_limit=3600)

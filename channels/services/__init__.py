@@ -21,7 +21,7 @@ from .index import (
     publish_index,
     subdirs_behind,
 )
-from .repodata_json import publish_repodata, schedule_repodata
+from .repodata_json import publish_repodata, publish_repodata_gzip, schedule_repodata
 from .waiting import Publication, wait_for_file
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "prune_retired_shards",
     "publish_index",
     "publish_repodata",
+    "publish_repodata_gzip",
     "record_activity",
     "remove_member",
     "schedule_repodata",

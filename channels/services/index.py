@@ -371,10 +371,12 @@ def prune_retired_shards(*, now: Any = None) -> int:
 
 
 def subdirs_behind() -> list[int]:
-    """Subdirs whose index or repodata lags their generation (lost, crashed builds)."""
+    """Subdirs whose index or repodata lags their generation (lost, crashed builds),
+    or whose repodata.json lacks its gzip copy."""
     return list(
         Subdir.objects.filter(
             Q(index_generation__lt=F("generation"))
             | Q(repodata_generation__lt=F("generation"))
+            | (Q(repodata_gz_sha256="") & ~Q(repodata_sha256=""))
         ).values_list("pk", flat=True)
     )

@@ -5,15 +5,16 @@ spell, else once ``PREFIXHUB_REPODATA_INTERVAL`` has passed since the last, so a
 stream of uploads costs one rebuild per interval, never one per upload. A rebuild
 joins the per-record JSON stored at upload, read once in filename order.
 
-A gzip copy (``repodata.json.gz``) follows each rebuild, for clients that send
-``Accept-Encoding: gzip``; it is written after ``.json`` and ``.zst`` are live, so
-it never delays them, and it is only served while it matches them.
+A gzip copy (``repodata.json.gz``) follows each rebuild in the same task, for
+clients that send ``Accept-Encoding: gzip``: ``publish_repodata_gzip`` writes it after
+``.json`` and ``.zst`` are live, so it never delays them (nor an upload's answer),
+and it is served only while it matches them.
 """
 
 from __future__ import annotations
 
 import gzip
-import shutil
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -26,6 +27,7 @@ from django.db import connection
 from django.db.models import Func, Q, TextField
 from django.utils import timezone
 
+from channels import locks
 from channels.models import Subdir
 from channels.repodata.repodata import (
     HashingWriter,
@@ -195,33 +197,55 @@ def _write_repodata(subdir: Subdir) -> None:
         for name, handle in ((REPODATA_ZST_NAME, packed), (REPODATA_NAME, plain)):
             handle.seek(0)
             index_storage.save(index_file_path(subdir, name), File(handle))
-        plain_sha = plain_hash.hexdigest()
         Subdir.objects.filter(pk=subdir.pk).update(
             repodata_generation=generation,
-            repodata_sha256=plain_sha,
+            repodata_sha256=plain_hash.hexdigest(),
             repodata_zst_sha256=packed_hash.hexdigest(),
             repodata_gz_sha256="",
             repodata_published_at=timezone.now(),
         )
-        _write_gzip_copy(subdir, plain, plain_sha)
 
 
-def _write_gzip_copy(subdir: Subdir, plain: Any, plain_sha: str) -> None:
-    """Store ``repodata.json.gz`` for the repodata.json just published.
+def publish_repodata_gzip(subdir_id: int) -> bool:
+    """Write ``repodata.json.gz`` for the current repodata.json if it has none yet.
 
-    Its hash is recorded only if that repodata.json is still the current one, so
-    the copy served never lags the plain file.
+    It holds the rebuild's lease, so no rebuild replaces repodata.json meanwhile; if
+    a rebuild holds it, that rebuild's task writes the copy after it.
     """
-    with tempfile.TemporaryFile() as packed:
+    key = f"repodata:{subdir_id}"
+    owner = locks.acquire(key, settings.PREFIXHUB_BUILD_LEASE_SECONDS)
+    if owner is None:
+        return False
+    try:
+        state = Subdir.objects.filter(pk=subdir_id).first()
+        if state is None or not state.repodata_sha256 or state.repodata_gz_sha256:
+            return False
+        return _write_gzip_copy(state)
+    finally:
+        locks.release(key, owner)
+
+
+def _write_gzip_copy(subdir: Subdir) -> bool:
+    """Compress the stored repodata.json; record it only if it is the current one."""
+    with (
+        index_storage.open(index_file_path(subdir, REPODATA_NAME), "rb") as plain,
+        tempfile.TemporaryFile() as packed,
+    ):
+        read = hashlib.sha256()
         hashing = HashingWriter(packed)
-        plain.seek(0)
         # mtime=0 and no file name: the same JSON always gives the same bytes.
         with gzip.GzipFile(
             filename="", fileobj=hashing, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0
         ) as out:  # type: ignore[call-overload]
-            shutil.copyfileobj(plain, out, 1024 * 1024)
+            while chunk := plain.read(1024 * 1024):
+                read.update(chunk)
+                out.write(chunk)
+        if read.hexdigest() != subdir.repodata_sha256:
+            return False  # a rebuild died between its file and its row: it repeats
         packed.seek(0)
         index_storage.save(index_file_path(subdir, REPODATA_GZ_NAME), File(packed))
-    Subdir.objects.filter(pk=subdir.pk, repodata_sha256=plain_sha).update(
-        repodata_gz_sha256=hashing.hexdigest()
+    return bool(
+        Subdir.objects.filter(
+            pk=subdir.pk, repodata_sha256=subdir.repodata_sha256
+        ).update(repodata_gz_sha256=hashing.hexdigest())
     )

@@ -42,6 +42,7 @@ def test_a_range_past_the_end_gives_416(
 
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{size}"
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_a_stale_if_range_gets_the_whole_file(
