@@ -56,7 +56,8 @@ def request(
         with opener.open(req, timeout=30) as response:
             return Answer(response.status, response.headers, response.read())
     except urllib.error.HTTPError as exc:
-        return Answer(exc.code, exc.headers, exc.read())
+        with exc:
+            return Answer(exc.code, exc.headers, exc.read())
 
 
 @pytest.fixture(scope="module")
@@ -302,6 +303,7 @@ def _signed_in(world: World, password: str) -> urllib.request.OpenerDirector:
     # A redirect (not followed) means the password was accepted.
     with pytest.raises(urllib.error.HTTPError) as refused:
         opener.open(req, timeout=30)
+    refused.value.close()
     assert refused.value.code == 302
     assert any(cookie.name == "sessionid" for cookie in jar)
     request(f"{world.live.url}/", opener=opener)  # shows the "signed in" message once
