@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.authentication import session_credential
 from channels import access
 from channels.page_errors import channel_page
 from channels.views.pages import channel_url
@@ -21,7 +22,7 @@ from .models import PackageFile
 @require_safe
 @channel_page
 def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
-    channel = access.get_channel_for_page(name, request.user)
+    channel = access.get_channel_for_page(name, session_credential(request))
     overview = package_overview(
         channel,
         package,
@@ -32,7 +33,7 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
         raise Http404("No such package in this channel.")
     context = {
         "channel": channel,
-        "can": access.abilities(channel, request.user),
+        "can": access.abilities(channel, session_credential(request)),
         "channel_url": channel_url(channel.name),
         "package": overview,
         "record": overview.latest.record,
@@ -50,7 +51,7 @@ def delete_file(
     request: HttpRequest, name: str, subdir: str, filename: str
 ) -> HttpResponse:
     """GET (and HEAD) asks for confirmation; POST deletes the file and its entry."""
-    channel = access.get_channel_for_file_delete(name, request.user)
+    channel = access.get_channel_for_upload_page(name, session_credential(request))
     package = PackageFile.objects.filter(
         channel=channel, subdir=subdir, filename=filename
     ).first()
@@ -61,7 +62,7 @@ def delete_file(
         return render(request, "packages/confirm_delete.html", context)
     try:
         delete_package_file(
-            channel, subdir=subdir, filename=filename, actor=request.user
+            channel, subdir=subdir, filename=filename, actor=session_credential(request)
         )
     except FileNotFound as exc:
         raise Http404(exc.message) from None

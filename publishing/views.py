@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from accounts.authentication import session_credential
 from channels import access
 from channels.page_errors import channel_page
 
@@ -21,10 +22,10 @@ ACCEPTED_EXTENSIONS = (".conda", ".tar.bz2")
 @ensure_csrf_cookie
 @channel_page
 def upload_page(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_upload_page(name, request.user)
+    channel = access.get_channel_for_upload_page(name, session_credential(request))
     context = {
         "channel": channel,
-        "can": access.abilities(channel, request.user),
+        "can": access.abilities(channel, session_credential(request)),
         "section": "upload",
         "upload_url": reverse("publishing-api:upload", args=[channel.name]),
         "max_size": settings.PREFIXHUB_MAX_UPLOAD_SIZE,

@@ -12,11 +12,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from accounts.authentication import session_credential
 from packages.listing import package_summaries, search_packages
 
 from .. import access, services
 from ..exceptions import InvalidChannel
 from ..forms import ChannelCreateForm, channel_name_problem
+from ..models import Channel
 from ..page_errors import channel_page
 
 CHANNELS_PER_PAGE = 30
@@ -35,8 +37,10 @@ def channel_url(name: str) -> str:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     query = _query(request)
-    channels = access.visible_channels(request.user).order_by("name")
-    mine = channels.filter(pk__in=access.member_channel_ids(request.user))
+    channels = Channel.objects.visible_to(request.user).order_by("name")
+    mine = channels.filter(
+        pk__in=access.member_channel_ids(session_credential(request))
+    )
     packages: list[dict[str, Any]] = []
     if query:
         channels = channels.filter(name__icontains=query)
@@ -85,14 +89,14 @@ def check_name(request: HttpRequest) -> JsonResponse:
 @require_safe
 @channel_page
 def detail(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_page(name, request.user)
+    channel = access.get_channel_for_page(name, session_credential(request))
     query = _query(request)
     page, packages = package_summaries(
         channel, query=query, page=request.GET.get("page")
     )
     context = {
         "channel": channel,
-        "can": access.abilities(channel, request.user),
+        "can": access.abilities(channel, session_credential(request)),
         "channel_url": channel_url(channel.name),
         "query": query,
         "page": page,
