@@ -111,7 +111,8 @@ def test_repodata_json_comes_gzipped_from_the_stored_copy(
     assert not plain.has_header("Content-Encoding")
     assert packed["ETag"] == f'"{hashlib.sha256(packed_body).hexdigest()}"'
     assert packed["ETag"] != plain["ETag"]
-    assert packed["Vary"] == plain["Vary"] == "Accept-Encoding"
+    assert packed["Vary"] == plain["Vary"]
+    assert "Accept-Encoding" in packed["Vary"]
     root = Path(settings.STORAGES["index"]["OPTIONS"]["location"])
     assert [p.read_bytes() for p in root.rglob("repodata.json.gz")] == [packed_body]
 
@@ -126,12 +127,12 @@ def test_while_the_gzip_copy_is_rewritten_the_plain_file_is_served(
 
     assert response.status_code == 200
     assert not response.has_header("Content-Encoding")
-    assert response["Vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in response["Vary"]
 
 
 def test_empty_repodata_json_varies_on_encoding_too(client: Any, channel: Any) -> None:
     response, data = get(client, "/demo/linux-64/repodata.json")
-    assert response["Vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in response["Vary"]
     assert b'"linux-64"' in data
 
 
