@@ -41,7 +41,7 @@ def _assert_created(done: object, prefix: Path, tag: str) -> None:
 
 
 def test_conda_creates_an_environment_from_a_public_channel_across_subdirs(
-    world: World, conda_env: Path, tmp_path: Path
+    conda_env: Path, world: World, tmp_path: Path
 ) -> None:
     channel = world.channel()
     lib, app = world.packages("cpub")  # noarch .conda <- linux-64 .tar.bz2
@@ -54,7 +54,7 @@ def test_conda_creates_an_environment_from_a_public_channel_across_subdirs(
 
 
 def test_conda_creates_from_a_private_channel_through_a_path_token(
-    world: World, conda_env: Path, tmp_path: Path
+    conda_env: Path, world: World, tmp_path: Path
 ) -> None:
     channel = world.channel(private=True)
     lib, app = world.packages("ctok")
@@ -68,7 +68,7 @@ def test_conda_creates_from_a_private_channel_through_a_path_token(
 
 
 def test_conda_creates_from_a_private_channel_with_basic_auth_in_the_url(
-    world: World, conda_env: Path, tmp_path: Path
+    conda_env: Path, world: World, tmp_path: Path
 ) -> None:
     channel = world.channel(private=True)
     lib, app = world.packages("cbas")
@@ -82,7 +82,7 @@ def test_conda_creates_from_a_private_channel_with_basic_auth_in_the_url(
 
 
 def test_conda_search_lists_the_packages_of_a_channel(
-    world: World, conda_env: Path, tmp_path: Path
+    conda_env: Path, world: World, tmp_path: Path
 ) -> None:
     channel = world.channel()
     lib, app = world.packages("csea")
@@ -103,7 +103,7 @@ def test_conda_search_lists_the_packages_of_a_channel(
 
 
 def test_conda_is_refused_a_private_channel_without_credentials(
-    world: World, conda_env: Path, tmp_path: Path
+    conda_env: Path, world: World, tmp_path: Path
 ) -> None:
     channel = world.channel(private=True)
     lib, app = world.packages("cref")
@@ -120,7 +120,7 @@ def test_conda_is_refused_a_private_channel_without_credentials(
 
 @pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
 def test_a_second_conda_install_revalidates_the_index_with_304(
-    world: World, conda_env: Path, tmp_path: Path, private: bool
+    conda_env: Path, world: World, tmp_path: Path, private: bool
 ) -> None:
     channel = world.channel(private=private)
     lib, app = world.packages("creu")
@@ -164,7 +164,7 @@ def _big_package(out: Path, name: str, megabytes: int) -> Path:
 
 
 def test_conda_resumes_a_download_cut_short_by_a_dropped_connection(
-    world: World, conda_env: Path, tmp_path: Path
+    conda_env: Path, world: World, tmp_path: Path
 ) -> None:
     channel = world.channel()
     package = _big_package(tmp_path / "pkgs", "bigdata", 12)

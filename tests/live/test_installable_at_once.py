@@ -29,7 +29,7 @@ EXISTING = 300
 
 
 def test_each_upload_installs_at_once_with_py_rattler_and_conda(
-    live: LiveService, conda_env: Path, tmp_path: Path
+    conda_env: Path, live: LiveService, tmp_path: Path
 ) -> None:
     user = f"q{uuid.uuid4().hex[:8]}"
     channel = f"quick{uuid.uuid4().hex[:6]}"
