@@ -8,4 +8,14 @@ app_name = "publishing"
 
 urlpatterns = [
     path("channels/<str:name>/settings/upload", views.upload_page, name="upload-page"),
+    path(
+        "channels/<str:name>/settings/trusted-publishers/add/<str:provider>",
+        views.publisher_add,
+        name="publisher-add",
+    ),
+    path(
+        "channels/<str:name>/settings/trusted-publishers/<int:publisher_id>/remove",
+        views.publisher_remove,
+        name="publisher-remove",
+    ),
 ]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels", "0001_initial"),
+        ("channels", "0002_activity_workflow_alter_activity_verb"),
     ]
 
     operations = [
