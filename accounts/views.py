@@ -53,7 +53,7 @@ def _provider_name(provider_id: str) -> str:
 
 @never_cache  # the response to a creation carries the secret: keep it out of caches
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None, user=request.user)
     created: dict[str, Any] | None = None

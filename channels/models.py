@@ -103,6 +103,8 @@ class Subdir(models.Model):
     index_sha256 = models.CharField(max_length=64, blank=True)
     repodata_sha256 = models.CharField(max_length=64, blank=True)
     repodata_zst_sha256 = models.CharField(max_length=64, blank=True)
+    # The stored gzip copy of repodata.json; empty while a rebuild replaces it.
+    repodata_gz_sha256 = models.CharField(max_length=64, blank=True)
     index_published_at = models.DateTimeField(null=True, blank=True)
     repodata_published_at = models.DateTimeField(null=True, blank=True)
     # Set when a repodata.json rebuild is queued, cleared when it starts (debounce).

@@ -3,10 +3,15 @@
 ``/<channel>/<subdir>/<file>`` and the same under ``/t/<key>/`` (stripped by
 middleware). The view decides access, then hands the bytes over from storage as the
 ``PREFIXHUB_SERVE_MODE`` setting says. Index files carry a strong ETag from their
-content hash, so revalidation is a cheap 304.
+content hash, so revalidation is a cheap 304; ``repodata.json`` also comes as a
+stored gzip copy to clients that accept it; package files answer Range requests, so
+interrupted downloads resume. The header rules themselves are in ``conditional.py``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.http import (
@@ -16,8 +21,10 @@ from django.http import (
     HttpResponseNotModified,
     HttpResponseRedirect,
     JsonResponse,
+    StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
@@ -31,7 +38,7 @@ from packages.models import PackageFile
 from prefixhub.fastquery import first_row
 from prefixhub.storage import index_storage, package_storage
 
-from . import layout
+from . import conditional, layout
 from .access import get_channel_for_read
 from .exceptions import ChannelError
 from .models import Channel, Subdir
@@ -39,6 +46,7 @@ from .repodata.subdirs import is_known_subdir
 from .services.index import empty_index_file
 
 _IMMUTABLE = "max-age=31536000, immutable"
+_CHUNK = 64 * 1024
 _INDEX_FILES = {
     layout.SHARD_INDEX: "index_sha256",
     layout.REPODATA: "repodata_sha256",
@@ -84,9 +92,22 @@ def _index_cache_control(channel: Channel) -> str:
     return f"public, max-age={max_age}" if max_age else "public, no-cache"
 
 
-def _not_modified(request: HttpRequest, etag: str) -> bool:
-    header = request.META.get("HTTP_IF_NONE_MATCH", "")
-    return etag in [tag.strip() for tag in header.split(",")] or header.strip() == "*"
+def _not_modified(
+    request: HttpRequest, etag: str, last_modified: int | None = None
+) -> bool:
+    return conditional.is_not_modified(
+        if_none_match=request.headers.get("If-None-Match"),
+        if_modified_since=request.headers.get("If-Modified-Since"),
+        etag=etag,
+        last_modified=last_modified,
+    )
+
+
+def _not_modified_response(last_modified: int | None) -> HttpResponseBase:
+    response = HttpResponseNotModified()
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    return response
 
 
 def _bytes_response(
@@ -149,31 +170,64 @@ def _index_file(
     state = first_row(Subdir, {"channel": channel.pk, "name": subdir})
     sha = getattr(state, _INDEX_FILES[filename], "") if state else ""
     content_type = _CONTENT_TYPES[filename]
+    response: HttpResponseBase
     if state is None or not sha:
         # Not built yet (or no such subdir): valid empty documents, never a 404
         # that clients would remember.
         data = empty_index_file(subdir, filename)
         assert data is not None
-        empty = _bytes_response(request, data, content_type)
-        empty["Cache-Control"] = "no-cache"
-        return empty
-    etag = f'"{sha}"'
-    response: HttpResponseBase
-    if _not_modified(request, etag):
-        response = HttpResponseNotModified()
+        response = _bytes_response(request, data, content_type)
+        response["Cache-Control"] = "no-cache"
     else:
-        key = layout.index_key(channel.pk, subdir, filename)
-        response = _storage_response(request, "index", key, content_type)
-    response["ETag"] = etag
+        response = _published_index_file(request, state, filename, sha)
+        response["Cache-Control"] = _index_cache_control(channel)
+    if filename == layout.REPODATA:
+        # Caches must keep the gzip and the identity answer apart.
+        patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def _published_index_file(
+    request: HttpRequest, state: Subdir, filename: str, sha: str
+) -> HttpResponseBase:
     published = (
         state.index_published_at
         if filename == layout.SHARD_INDEX
         else state.repodata_published_at
     )
-    if published:
-        response["Last-Modified"] = http_date(published.timestamp())
-    response["Cache-Control"] = _index_cache_control(channel)
+    last_modified = int(published.timestamp()) if published else None
+    gzipped = filename == layout.REPODATA and _wants_gzip(request, state)
+    if gzipped:
+        # Each representation has its own entity tag: the hash of its bytes.
+        filename, sha = layout.REPODATA_GZ, state.repodata_gz_sha256
+    etag = f'"{sha}"'
+    response: HttpResponseBase
+    if _not_modified(request, etag, last_modified):
+        response = _not_modified_response(last_modified)
+    else:
+        response = _storage_response(
+            request,
+            "index",
+            layout.index_key(state.channel_id, state.name, filename),
+            _CONTENT_TYPES[layout.REPODATA if gzipped else filename],
+        )
+        if gzipped:
+            response["Content-Encoding"] = "gzip"
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+    response["ETag"] = etag
     return response
+
+
+def _wants_gzip(request: HttpRequest, state: Subdir) -> bool:
+    """Serve the stored gzip copy: it matches the current repodata.json (its hash is
+    cleared while a rebuild replaces it) and the bytes pass through Django, which
+    can label them (a redirect or nginx hand-off would not say Content-Encoding)."""
+    return (
+        bool(state.repodata_gz_sha256)
+        and settings.PREFIXHUB_SERVE_MODE == "stream"
+        and conditional.accepts_gzip(request.headers.get("Accept-Encoding"))
+    )
 
 
 def _package_file(
@@ -182,14 +236,18 @@ def _package_file(
     package = first_row(
         PackageFile,
         {"channel": channel.pk, "subdir": subdir, "filename": filename},
-        fields=("storage_key", "sha256", "size"),
+        fields=("storage_key", "sha256", "size", "uploaded_at"),
     )
     if package is None:
         return _error(404, f"{subdir}/{filename} does not exist in this channel.")
     etag = f'"{package.sha256}"'
-    if _not_modified(request, etag):
-        response: HttpResponseBase = HttpResponseNotModified()
+    last_modified = int(package.uploaded_at.timestamp())
+    if _not_modified(request, etag, last_modified):
+        response = _not_modified_response(last_modified)
+    elif settings.PREFIXHUB_SERVE_MODE == "stream":
+        response = _package_stream(request, package, etag, last_modified)
     else:
+        # nginx and object storage answer Range requests themselves.
         response = _storage_response(
             request,
             "packages",
@@ -198,10 +256,60 @@ def _package_file(
             size=package.size,
         )
     response["ETag"] = etag
-    visibility = "private" if channel.is_private else "public"
-    # A forced upload may replace the bytes under the same name: keep it short.
-    response["Cache-Control"] = f"{visibility}, max-age=300"
+    response["Last-Modified"] = http_date(last_modified)
+    if response.status_code != 416:  # a refusal is for this request only: no-store
+        visibility = "private" if channel.is_private else "public"
+        # A forced upload may replace the bytes under the same name: keep it short.
+        response["Cache-Control"] = f"{visibility}, max-age=300"
     return response
+
+
+def _package_stream(
+    request: HttpRequest, package: PackageFile, etag: str, last_modified: int
+) -> HttpResponseBase:
+    """The whole file, or the one byte range asked for (206), or 416."""
+    wanted = None
+    if request.method == "GET" and conditional.range_applies(
+        request.headers.get("If-Range"), etag=etag, last_modified=last_modified
+    ):
+        wanted = conditional.parse_range(request.headers.get("Range"), package.size)
+    response: HttpResponseBase
+    if wanted == conditional.UNSATISFIABLE:
+        response = _error(416, f"The file has {package.size} bytes.")
+        response["Content-Range"] = f"bytes */{package.size}"
+    elif isinstance(wanted, tuple):
+        first, last = wanted
+        handle = package_storage.open(package.storage_key, "rb")
+        response = StreamingHttpResponse(
+            _file_slice(handle, first, last - first + 1),
+            status=206,
+            content_type="application/octet-stream",
+        )
+        response["Content-Length"] = str(last - first + 1)
+        response["Content-Range"] = f"bytes {first}-{last}/{package.size}"
+    else:
+        response = _storage_response(
+            request,
+            "packages",
+            package.storage_key,
+            "application/octet-stream",
+            size=package.size,
+        )
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _file_slice(handle: Any, start: int, length: int) -> Iterator[bytes]:
+    try:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(_CHUNK, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
 
 
 @require_safe
@@ -221,7 +329,7 @@ def shard(
         return _error(404, "No such shard.")
     etag = f'"{filename.split(".")[0]}"'
     if _not_modified(request, etag):
-        response: HttpResponseBase = HttpResponseNotModified()
+        response: HttpResponseBase = _not_modified_response(None)
     else:
         response = _storage_response(request, "index", name, "application/zstd")
     response["ETag"] = etag

@@ -10,15 +10,22 @@ from . import services
 @shared_task(name="channels.publish_index", acks_late=True, time_limit=600)
 def publish_index_task(subdir_id: int) -> None:
     """Publish the shards and shard index of a subdir (a no-op when current), then
-    queue the throttled repodata.json rebuild that follows every new index."""
-    if services.publish_index(subdir_id).index_written:
+    queue the throttled repodata.json rebuild that follows every new index.
+
+    An uploading request may have built the index, and repodata.json without its
+    gzip copy, before this task ran (it helps while it waits), so the rebuild is
+    queued whenever repodata.json or its copy is out of date."""
+    services.publish_index(subdir_id)
+    if services.repodata_outdated(subdir_id):
         schedule_repodata(subdir_id)
 
 
 @shared_task(name="channels.publish_repodata", acks_late=True, time_limit=900)
 def publish_repodata_task(subdir_id: int) -> None:
-    """Rebuild repodata.json(.zst) of a subdir (a no-op when current)."""
+    """Rebuild repodata.json(.zst) of a subdir, then its gzip copy (no-ops when
+    current)."""
     services.publish_repodata(subdir_id)
+    services.publish_repodata_gzip(subdir_id)
 
 
 @shared_task(name="channels.prune_orphan_shards", acks_late=True, time_limit=3600)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.authentication import session_credential
 from channels import access
@@ -19,7 +19,7 @@ from .listing import package_overview
 from .models import PackageFile
 
 
-@require_GET
+@require_safe
 @channel_page
 def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
     channel = access.get_channel_for_page(name, session_credential(request))
@@ -45,19 +45,19 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @channel_page
 def delete_file(
     request: HttpRequest, name: str, subdir: str, filename: str
 ) -> HttpResponse:
-    """GET asks for confirmation; POST deletes the file and its index entry."""
+    """GET (and HEAD) asks for confirmation; POST deletes the file and its entry."""
     channel = access.get_channel_for_upload_page(name, session_credential(request))
     package = PackageFile.objects.filter(
         channel=channel, subdir=subdir, filename=filename
     ).first()
     if package is None:
         raise Http404("No such file in this channel.")
-    if request.method == "GET":
+    if request.method != "POST":
         context = {"channel": channel, "file": package}
         return render(request, "packages/confirm_delete.html", context)
     try:

@@ -349,6 +349,16 @@ PREFIXHUB_SHARD_GRACE_DAYS = env_int("PREFIXHUB_SHARD_GRACE_DAYS", 7)
 # repodata.json is rebuilt at once after a change that follows a quiet spell, and at
 # most once per this many seconds while changes keep coming (never per upload).
 PREFIXHUB_REPODATA_INTERVAL = env_float("PREFIXHUB_REPODATA_INTERVAL", 1.0)
+# An upload answers once the shard index includes the file, and repodata.json too on
+# subdirs of up to PREFIXHUB_UPLOAD_REPODATA_MAX_FILES files; it waits at most this
+# many seconds, then says what is not published yet (the index catches up).
+PREFIXHUB_UPLOAD_INDEX_WAIT = env_float("PREFIXHUB_UPLOAD_INDEX_WAIT", 10.0)
+PREFIXHUB_UPLOAD_REPODATA_MAX_FILES = env_int(
+    "PREFIXHUB_UPLOAD_REPODATA_MAX_FILES", 10_000
+)
+# On larger subdirs the upload's answer says when repodata.json follows: after the
+# throttle delay (PREFIXHUB_REPODATA_INTERVAL at most), within this many seconds.
+PREFIXHUB_REPODATA_REBUILD_BOUND = env_float("PREFIXHUB_REPODATA_REBUILD_BOUND", 4.0)
 # A builder's lease on its subdir; renewed while it works, taken over once expired.
 PREFIXHUB_BUILD_LEASE_SECONDS = env_int("PREFIXHUB_BUILD_LEASE_SECONDS", 60)
 # How often beat re-queues builds that a lost message or a killed worker left undone.

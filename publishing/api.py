@@ -19,6 +19,7 @@ from accounts.authentication import (
 from accounts.credentials import ANONYMOUS, Credential
 from channels.access import get_channel_for_upload
 from channels.exceptions import ChannelError
+from channels.services import Publication, wait_for_file
 from packages.models import PackageFile
 
 from . import access, services
@@ -61,6 +62,32 @@ def serialize_file(package: PackageFile) -> dict[str, Any]:
     }
 
 
+def serialize_publication(publication: Publication) -> dict[str, Any]:
+    """What an upload's answer says about the index (clients only need the 200)."""
+    fields: dict[str, Any] = {
+        "indexed": publication.indexed,
+        "repodata_json": publication.repodata_json,
+    }
+    if not publication.indexed:
+        fields["detail"] = (
+            "Stored, but not yet indexed: the index catches up shortly. "
+            "Installs may not see the file for a few seconds."
+        )
+    elif not publication.repodata_json:
+        within = float(
+            publication.repodata_expected_within
+            or settings.PREFIXHUB_REPODATA_REBUILD_BOUND
+        )
+        fields["repodata_json_expected_within_seconds"] = within
+        fields["detail"] = (
+            "Stored and in the shard index (pixi, rattler, conda ≥ 26.5 see it "
+            f"now); repodata.json includes it within {within:g} s."
+        )
+    else:
+        fields["detail"] = "Stored and indexed: installable now."
+    return fields
+
+
 class _WriteApi(APIView):
     authentication_classes = [ApiKeyAuthentication, BrowserSessionAuthentication]
     parser_classes: list[Any] = []  # bodies are streamed, never parsed by DRF
@@ -85,7 +112,10 @@ class UploadView(_WriteApi):
             )
         finally:
             received.close()
-        return Response(serialize_file(package), status=200)
+        publication = wait_for_file(package)
+        return Response(
+            serialize_file(package) | serialize_publication(publication), status=200
+        )
 
 
 class DeleteView(_WriteApi):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.credentials import Credential, TrustedWorkflow
 from channels.layout import package_key
@@ -232,6 +233,8 @@ def _record_upload(
         "published_via": (
             credential.workflow.as_record(channel.pk) if credential.workflow else {}
         ),
+        # Also on a forced replacement: package files send it as Last-Modified.
+        "uploaded_at": timezone.now(),
     }
     try:
         with transaction.atomic():

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.authentication import session_credential
 from channels import access
@@ -32,7 +32,7 @@ ACCEPTED_EXTENSIONS = (".conda", ".tar.bz2")
 
 
 @login_required
-@require_GET
+@require_safe
 @ensure_csrf_cookie
 @channel_page
 def upload_page(request: HttpRequest, name: str) -> HttpResponse:
@@ -82,7 +82,7 @@ def _publisher_page(
 
 
 @login_required
-@require_GET
+@require_safe
 @channel_page
 def trusted_publishers(request: HttpRequest, name: str) -> HttpResponse:
     channel = access.get_channel_for_manage(name, session_credential(request))

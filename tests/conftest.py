@@ -15,6 +15,7 @@ from django.utils.functional import empty
 
 from tests.artifacts import build_package
 from tests.factories import add_member, make_channel, make_key, make_user
+from tests.live.conda_cli import conda_env  # noqa: F401 (session fixture, tiers 2-3)
 from tests.live.service import ROOT, LiveService, service_or_skip
 from tests.oidc_issuer import IssuerServer, make_issuers, make_keys
 from tests.s3 import MotoS3, moto_or_skip

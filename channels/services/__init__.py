@@ -21,10 +21,17 @@ from .index import (
     publish_index,
     subdirs_behind,
 )
-from .repodata_json import claim_repodata_rebuild, publish_repodata
+from .repodata_json import (
+    claim_repodata_rebuild,
+    publish_repodata,
+    publish_repodata_gzip,
+    repodata_outdated,
+)
+from .waiting import Publication, wait_for_file
 
 __all__ = [
     "BuildResult",
+    "Publication",
     "add_member",
     "change_role",
     "claim_repodata_rebuild",
@@ -36,9 +43,12 @@ __all__ = [
     "prune_retired_shards",
     "publish_index",
     "publish_repodata",
+    "publish_repodata_gzip",
     "record_activity",
     "remove_member",
+    "repodata_outdated",
     "subdirs_behind",
     "transfer_ownership",
     "update_channel",
+    "wait_for_file",
 ]

@@ -136,6 +136,14 @@ def publish_index(subdir_id: int) -> BuildResult:
         _build_index_pass(subdir, result, heartbeat=locks.Heartbeat(key, owner))
 
     locks.run_exclusively(key, is_behind, build)
+    if result.passes:
+        # One line per builder run: how many uploads a pass folded shows in logs.
+        log.info(
+            "published the index of subdir %s: %d pass(es), %d shard(s) written",
+            subdir_id,
+            result.passes,
+            len(result.shards_written),
+        )
     return result
 
 
@@ -306,10 +314,12 @@ def prune_retired_shards(*, now: Any = None) -> int:
 
 
 def subdirs_behind() -> list[int]:
-    """Subdirs whose index or repodata lags their generation (lost, crashed builds)."""
+    """Subdirs whose index or repodata lags their generation (lost, crashed builds),
+    or whose repodata.json lacks its gzip copy."""
     return list(
         Subdir.objects.filter(
             Q(index_generation__lt=F("generation"))
             | Q(repodata_generation__lt=F("generation"))
+            | (Q(repodata_gz_sha256="") & ~Q(repodata_sha256=""))
         ).values_list("pk", flat=True)
     )

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from accounts.authentication import session_credential
 from packages.listing import package_summaries, search_packages
@@ -34,7 +34,7 @@ def channel_url(name: str) -> str:
     return f"{settings.PUBLIC_URL}/{name}"
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     query = _query(request)
     channels = Channel.objects.visible_to(request.user).order_by("name")
@@ -77,7 +77,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def check_name(request: HttpRequest) -> JsonResponse:
     """Check-as-you-type for /channels/new. It tells whether a name is taken, which
     the create form would tell anyway (names are unique across the site)."""
@@ -86,7 +86,7 @@ def check_name(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": problem is None, "message": problem or "Available."})
 
 
-@require_GET
+@require_safe
 @channel_page
 def detail(request: HttpRequest, name: str) -> HttpResponse:
     channel = access.get_channel_for_page(name, session_credential(request))

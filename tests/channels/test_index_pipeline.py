@@ -32,7 +32,11 @@ from channels.services import (
     publish_repodata,
     subdirs_behind,
 )
-from channels.tasks import publish_index_task, schedule_repodata
+from channels.tasks import (
+    publish_index_task,
+    publish_repodata_task,
+    schedule_repodata,
+)
 from prefixhub.celery import app as celery_app
 from prefixhub.storage import AtomicFileSystemStorage, index_storage, write_bytes
 from publishing.receive import receive
@@ -658,7 +662,9 @@ def test_subdirs_behind_lists_subdirs_whose_index_or_repodata_lags(
     publish_index_task(demo.pk)  # and, eagerly, its repodata
     assert subdirs_behind() == [secret.pk]
 
-    publish_repodata(secret.pk)  # repodata current, shard index still behind
+    publish_repodata_task(
+        secret.pk
+    )  # repodata (and its gzip copy) current, shard index still behind
     assert subdirs_behind() == [secret.pk]
 
     publish_index(secret.pk)

@@ -62,14 +62,18 @@ def install(
     workdir: str,
     platforms: list[str],
     sharded: bool = True,
+    cache_dir: str | None = None,
 ) -> dict[str, Any]:
-    """Query, solve and install ``specs`` from ``channel_url`` into a new prefix."""
+    """Query, solve and install ``specs`` from ``channel_url`` into a new prefix.
+
+    ``cache_dir`` shares the index cache between runs, as one machine would.
+    """
     from rattler import Gateway, SourceConfig, install, solve
 
     work = Path(workdir)
     client = _client()
     gateway = Gateway(
-        cache_dir=work / "cache",
+        cache_dir=Path(cache_dir) if cache_dir else work / "cache",
         client=client,
         default_config=SourceConfig(sharded_enabled=sharded),
     )
@@ -101,6 +105,16 @@ def install(
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def upload_then_install(
+    files: list[str], url: str, channel: str, api_key: str, **install_args: Any
+) -> dict[str, Any]:
+    """Upload, and install the moment the upload call returns: no sleep, no polling."""
+    uploaded = upload(files, url, channel, api_key=api_key)
+    if not uploaded["ok"]:
+        return uploaded
+    return install(**install_args)
+
+
 def reference_index(folder: str) -> dict[str, Any]:
     """Run rattler-index over ``folder`` (``<subdir>/<files>``)."""
     from rattler.index import index_fs
@@ -109,7 +123,12 @@ def reference_index(folder: str) -> dict[str, Any]:
     return {"ok": True}
 
 
-SCENARIOS = {"upload": upload, "install": install, "reference_index": reference_index}
+SCENARIOS = {
+    "upload": upload,
+    "install": install,
+    "upload_then_install": upload_then_install,
+    "reference_index": reference_index,
+}
 
 
 def main() -> None:
