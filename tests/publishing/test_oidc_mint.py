@@ -350,6 +350,40 @@ def test_keys_are_fetched_through_discovery_on_the_allowed_host_only(
     assert oidc.server.count("/gitlab/jwks") == 0
 
 
+@pytest.mark.parametrize(
+    ("provider", "path"),
+    [
+        pytest.param(
+            "gitlab", "/gitlab/.well-known/openid-configuration", id="discovery"
+        ),
+        pytest.param("github", "/github/jwks", id="jwks"),
+    ],
+)
+def test_an_issuer_redirect_is_never_followed(
+    oidc: Oidc, channel: Any, provider: str, path: str
+) -> None:
+    """§3.1: keys come from the configured place only. The redirect target serves a
+    genuine document on the allowed host, so following it would mint a token."""
+    github_publisher(channel)
+    gitlab_publisher(channel)
+    issuer = getattr(oidc, provider)
+    genuine = (
+        {"jwks_uri": f"{oidc.server.base}/gitlab/jwks"}
+        if provider == "gitlab"
+        else issuer.jwks()
+    )
+    oidc.server.responses["/moved"] = (200, json.dumps(genuine).encode())
+    oidc.server.redirects[path] = f"{oidc.server.base}/moved"
+    claims = gitlab_claims() if provider == "gitlab" else github_claims()
+
+    response = oidc.mint(issuer.sign(claims))
+
+    assert_refused(response, 503, "keys-unavailable")
+    assert oidc.server.count(path) == 1
+    assert oidc.server.count("/moved") == 0
+    assert oidc.server.count("/gitlab/jwks") == 0
+
+
 def test_a_withdrawn_key_stops_working_after_the_next_refresh(
     oidc: Oidc, channel: Any, settings: Any
 ) -> None:
