@@ -226,14 +226,16 @@ class IssuerServer:
     """The issuers on ``http://127.0.0.1:<port>/<provider>/…`` plus ``/token``.
 
     ``responses`` overrides a path with (status, body bytes); ``redirects`` answers
-    a path with a 302 to another URL; ``requests`` records every request (path,
-    query, Authorization header).
+    a path with a 302 to another URL; ``delays`` makes a path answer after that
+    many seconds; ``requests`` records every request (path, query, Authorization
+    header).
     """
 
     def __init__(self, issuers: dict[str, FakeIssuer]) -> None:
         self.issuers = issuers
         self.responses: dict[str, tuple[int, bytes]] = {}
         self.redirects: dict[str, str] = {}
+        self.delays: dict[str, float] = {}
         self.requests: list[dict[str, str]] = []
         self.request_token = uuid.uuid4().hex
         # Extra claims of the tokens /token hands out (a simulated workflow run).
@@ -256,6 +258,7 @@ class IssuerServer:
         with self._lock:
             self.responses.clear()
             self.redirects.clear()
+            self.delays.clear()
             self.requests.clear()
             self.github_token_claims = {}
         for issuer in self.issuers.values():
@@ -330,6 +333,7 @@ class IssuerServer:
                     server.requests.append(
                         {"path": parts.path, "query": parts.query, "auth": auth}
                     )
+                time.sleep(server.delays.get(parts.path, 0))
                 location = server.redirects.get(parts.path)
                 if location is not None:
                     status, body = 302, b""

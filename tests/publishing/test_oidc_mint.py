@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from publishing.models import (
     TrustedPublishingTokenScope,
     UsedIdToken,
 )
+from publishing.oidc.jwks import signing_key
 from tests.oidc_issuer import (
     compact,
     github_claims,
@@ -324,6 +326,50 @@ def test_without_a_cached_set_a_broken_key_endpoint_is_503(
 
     assert_refused(response, 503, "keys-unavailable")
     assert int(response["Retry-After"]) > 0
+
+
+def test_after_a_failed_first_fetch_requests_get_503_at_once(
+    oidc: Oidc, channel: Any, settings: Any
+) -> None:
+    """§3.1: the failed attempt holds the cooldown; later requests neither fetch
+    again nor wait for a fetch that is no longer running."""
+    github_publisher(channel)
+    settings.OIDC_HTTP_TIMEOUT = 20  # a waiter would hang up to 2 x 20 s
+    oidc.server.responses["/github/jwks"] = (500, b"{}")
+    assert_refused(
+        oidc.mint(oidc.github.sign(github_claims())), 503, "keys-unavailable"
+    )
+
+    started = time.monotonic()
+    again = oidc.mint(oidc.github.sign(github_claims()))
+
+    assert (again.status_code, error_code(again)) == (503, "keys-unavailable")
+    assert time.monotonic() - started < 10  # safety net; it makes no request at all
+    assert oidc.server.count("/github/jwks") == 1
+
+
+def test_on_a_cold_start_parallel_requests_share_one_fetch(
+    oidc: Oidc, settings: Any
+) -> None:
+    """The second request waits for the first one's fetch instead of answering 503.
+
+    It calls the key lookup directly: two mints at once would need two database
+    connections, which the SQLite test database cannot give."""
+    config = settings.OIDC_ISSUERS["github"]
+    kid = oidc.github.current.kid
+    oidc.server.delays["/github/jwks"] = 1.0
+    found: list[Any] = []
+
+    first = threading.Thread(
+        target=lambda: found.append(signing_key("github", config, kid))
+    )
+    first.start()
+    time.sleep(0.3)  # the first request is inside its fetch
+    found.append(signing_key("github", config, kid))
+    first.join(30)
+
+    assert [key.kid for key in found] == [kid, kid]
+    assert oidc.server.count("/github/jwks") == 1
 
 
 def test_an_unreachable_issuer_is_503(oidc: Oidc, channel: Any, settings: Any) -> None:
