@@ -90,7 +90,10 @@ def test_a_matching_github_token_mints_an_upload_token(
     assert list(token.scopes.values_list("channel_id", "publisher_id")) == [
         (channel.pk, publisher.pk)
     ]
-    assert UsedIdToken.objects.get().key == json.loads(_payload(jwt))["jti"]
+    replay = UsedIdToken.objects.get()
+    assert replay.key == json.loads(_payload(jwt))["jti"]
+    # §3.4: the replay row outlives the JWT's last acceptance (exp + 30 s leeway).
+    assert replay.expires_at.timestamp() == json.loads(_payload(jwt))["exp"] + 35
     minted = AuditEvent.objects.get(kind=AuditEvent.Kind.TOKEN_MINTED)
     assert minted.data["token_id"] == token.pk
     assert minted.data["publisher_ids"] == [publisher.pk]
@@ -370,6 +373,66 @@ def test_on_a_cold_start_parallel_requests_share_one_fetch(
 
     assert [key.kid for key in found] == [kid, kid]
     assert oidc.server.count("/github/jwks") == 1
+
+
+@pytest.mark.parametrize(
+    "withdrawn",
+    [
+        pytest.param({"use": "enc"}, id="use-enc"),
+        pytest.param({"kty": "oct", "k": "c2VjcmV0"}, id="symmetric-key"),
+    ],
+)
+def test_keys_that_are_not_rsa_signing_keys_are_skipped(
+    oidc: Oidc, channel: Any, withdrawn: dict[str, str]
+) -> None:
+    """§3 step 3: a key with the token's kid counts only as an RSA signing key."""
+    github_publisher(channel)
+    keys = oidc.github.jwks()["keys"]
+    current = oidc.github.current.kid
+    keys = [{**k, **withdrawn} if k["kid"] == current else k for k in keys]
+    oidc.server.responses["/github/jwks"] = (200, json.dumps({"keys": keys}).encode())
+
+    response = oidc.mint(oidc.github.sign(github_claims()))
+
+    assert_refused(response, 401, "invalid-token")
+    assert (
+        oidc.mint(
+            oidc.github.sign(github_claims(), key=oidc.github.rotated)
+        ).status_code
+        == 200
+    )
+
+
+def test_a_slow_issuer_is_cut_off_after_the_http_timeout(
+    oidc: Oidc, channel: Any, settings: Any
+) -> None:
+    """§2.3 OIDC_HTTP_TIMEOUT: the keys would arrive after 3 s, too late."""
+    github_publisher(channel)
+    settings.OIDC_HTTP_TIMEOUT = 0.5
+    oidc.server.delays["/github/jwks"] = 3
+
+    started = time.monotonic()
+    response = oidc.mint(oidc.github.sign(github_claims()))
+
+    assert_refused(response, 503, "keys-unavailable")
+    assert time.monotonic() - started < 3
+
+
+def test_an_unexpected_error_fails_closed_as_invalid_token(
+    oidc: Oidc, channel: Any, caplog: Any
+) -> None:
+    """§1.1: a genuine token whose exp no clock can hold (year > 9999) breaks the
+    replay row's expiry: the crash is logged, answered invalid-token, rolled back."""
+    github_publisher(channel)
+    jwt = oidc.github.sign(github_claims(exp=10**20))
+
+    response = oidc.mint(jwt)
+
+    assert_refused(response, 401, "invalid-token")
+    assert description(response) == "The OIDC token is not valid for this server."
+    assert b"Traceback" not in response.content
+    assert "Trusted-publishing mint crashed" in caplog.text
+    assert jwt not in caplog.text
 
 
 def test_an_unreachable_issuer_is_503(oidc: Oidc, channel: Any, settings: Any) -> None:

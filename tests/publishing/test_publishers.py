@@ -184,16 +184,22 @@ def test_the_same_publisher_twice_is_refused(owner: Client, channel: Any) -> Non
     assert TrustedPublisher.objects.count() == 1
 
 
-def test_removing_a_publisher_records_it(owner: Client, channel: Any) -> None:
+def test_removing_a_publisher_records_it(
+    owner: Client, channel: Any, committed: Any
+) -> None:
     publisher = github_publisher(channel)
 
-    response = owner.post(PAGE.format("demo") + f"/{publisher.pk}/remove")
+    with committed():
+        response = owner.post(PAGE.format("demo") + f"/{publisher.pk}/remove")
 
     assert response.status_code == 302
     assert not TrustedPublisher.objects.exists()
     removed = AuditEvent.objects.get(kind=AuditEvent.Kind.PUBLISHER_REMOVED)
     assert removed.data["publisher"]["id"] == publisher.pk
     assert Activity.objects.filter(verb=Activity.Verb.PUBLISHER_REMOVED).exists()
+    assert len(mail.outbox) == 1  # §4.1: the owner hears of every removal
+    assert "removed from" in mail.outbox[0].subject
+    assert "octo-org/pkg" in mail.outbox[0].body
 
 
 def test_a_publisher_of_another_channel_cannot_be_removed_here(
