@@ -281,6 +281,7 @@ class IssuerServer:
                 else "",
                 "jwks_host": "127.0.0.1",
                 "overridden": True,
+                "loopback": True,
             }
         return copy.deepcopy(result)
 

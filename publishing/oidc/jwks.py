@@ -63,7 +63,7 @@ def _jwks_url(config: dict[str, Any]) -> str:
     if not isinstance(url, str):
         raise FetchError("discovery document without jwks_uri")
     parts = urlsplit(url)
-    allowed_scheme = "http" if config["overridden"] and parts.scheme == "http" else ""
+    allowed_scheme = "http" if config["loopback"] else "https"
     if parts.scheme not in ("https", allowed_scheme) or (
         (parts.hostname or "").lower() != config["jwks_host"]
     ):
