@@ -67,7 +67,7 @@ def registered_claims_problem(
 
 
 def _pinned_id(claim: str | None, stored: str | None, name: str) -> str | None:
-    if claim is None or not claim.isdigit():
+    if claim is None or not (claim.isascii() and claim.isdigit()):  # not "٦٥"
         return f"the token's {name} claim is missing or not a number"
     if stored is not None and claim != stored:
         return (
