@@ -138,6 +138,8 @@ def test_the_owner_adds_a_google_publisher(owner: Client, channel: Any) -> None:
         ("github", {**GITHUB_FORM, "github-environment": " prod"}),
         ("github", {**GITHUB_FORM, "github-owner_id": "-3"}),
         ("github", {**GITHUB_FORM, "github-owner": "o" * 40}),
+        ("github", {**GITHUB_FORM, "github-owner_id": "²"}),  # isdigit(), not int()
+        ("github", {**GITHUB_FORM, "github-owner_id": "٦٥"}),
         ("gitlab", {"gitlab-namespace": "a//b", "gitlab-project": "p"}),
         ("gitlab", {"gitlab-namespace": "a", "gitlab-project": "p.git"}),
         (
@@ -149,6 +151,14 @@ def test_the_owner_adds_a_google_publisher(owner: Client, channel: Any) -> None:
             },
         ),
         ("google", {"google-email": "me@gmail.com", "google-sub": "1"}),
+        ("google", {"google-email": "ci@evilgserviceaccount.com", "google-sub": "1"}),
+        (
+            "google",
+            {
+                "google-email": "ci@p.iam.gserviceaccount.com",
+                "google-sub": "\u0661\u0661\u0667\u0667",
+            },
+        ),
         (
             "google",
             {"google-email": "ci@p.iam.gserviceaccount.com", "google-sub": "x1"},
