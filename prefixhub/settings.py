@@ -273,6 +273,14 @@ STORAGES = {
 
 # --- channels, uploads, serving -----------------------------------------------------
 PREFIXHUB_MAX_UPLOAD_SIZE = env_int("PREFIXHUB_MAX_UPLOAD_SIZE", 1024**3)
+# What reading one uploaded archive may cost (decompression bombs): bytes unpacked
+# per uploaded byte (at least 16 MiB) and in all, tar entries, info/*.json size.
+PREFIXHUB_MAX_UNPACKED_RATIO = env_int("PREFIXHUB_MAX_UNPACKED_RATIO", 200)
+PREFIXHUB_MAX_UNPACKED_SIZE = env_int("PREFIXHUB_MAX_UNPACKED_SIZE", 20 * 1024**3)
+PREFIXHUB_MAX_ARCHIVE_ENTRIES = env_int("PREFIXHUB_MAX_ARCHIVE_ENTRIES", 200_000)
+PREFIXHUB_MAX_INFO_JSON_SIZE = env_int("PREFIXHUB_MAX_INFO_JSON_SIZE", 1024**2)
+# Every index download carries each record: a cap keeps one upload from bloating it.
+PREFIXHUB_MAX_RECORD_SIZE = env_int("PREFIXHUB_MAX_RECORD_SIZE", 64 * 1024)
 # How package and index bytes leave the server: "stream" (Django streams from storage),
 # "redirect" (a short-lived storage URL) or "accel" (X-Accel-Redirect to nginx).
 PREFIXHUB_SERVE_MODE = env_str("PREFIXHUB_SERVE_MODE", "stream")
