@@ -32,6 +32,27 @@ log = logging.getLogger(__name__)
 ADDS_PER_DAY = 100
 
 
+DEFAULT_ACCOUNT_WARNING = (
+    "This is a default Compute Engine or App Engine service account: every "
+    "workload of the project can act as it, and so publish to this channel. "
+    "Prefer a service account made for publishing."
+)
+
+
+def is_default_service_account(email: str) -> bool:
+    """Google's default Compute Engine and App Engine accounts (§4.2 warns of them).
+
+    >>> is_default_service_account("123-compute@developer.gserviceaccount.com")
+    True
+    >>> is_default_service_account("ci@proj.iam.gserviceaccount.com")
+    False
+    """
+    local, _, domain = email.lower().rpartition("@")
+    return (
+        domain == "developer.gserviceaccount.com" and local.endswith("-compute")
+    ) or (domain == "appspot.gserviceaccount.com")
+
+
 def lookup_github_owner(owner: str) -> tuple[str, str] | None:
     """GitHub's (id, login) for ``owner``; None when GitHub cannot be asked.
 

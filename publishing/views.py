@@ -103,7 +103,7 @@ def publisher_add(request: HttpRequest, name: str, provider: str) -> HttpRespons
     status = 400
     if form.is_valid():
         try:
-            publishers.add_publisher(
+            publisher = publishers.add_publisher(
                 channel,
                 provider=provider,
                 fields=form.publisher_fields(),
@@ -115,6 +115,8 @@ def publisher_add(request: HttpRequest, name: str, provider: str) -> HttpRespons
             status = exc.status
         else:
             messages.success(request, "Added the trusted publisher.")
+            if publishers.is_default_service_account(publisher.email):
+                messages.warning(request, publishers.DEFAULT_ACCOUNT_WARNING)
             return redirect("channels:trusted-publishers", name=channel.name)
     return _publisher_page(request, channel, forms={provider: form}, status=status)
 

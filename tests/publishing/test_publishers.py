@@ -128,6 +128,45 @@ def test_the_owner_adds_a_google_publisher(owner: Client, channel: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "email",
+    [
+        "123456789-compute@developer.gserviceaccount.com",
+        "my-project@appspot.gserviceaccount.com",
+    ],
+)
+def test_a_default_google_account_is_added_with_a_warning(
+    owner: Client, channel: Any, email: str
+) -> None:
+    page = owner.post(
+        ADD.format("demo", "google"),
+        {"google-email": email, "google-sub": "1177"},
+        follow=True,
+    )
+    err = StringIO()
+    call_command(
+        "addpublisher", "demo", "google", "--email", email, "--sub", "1178",
+        stdout=StringIO(), stderr=err,
+    )  # fmt: skip
+
+    assert "every workload of the project can act as it" in page.content.decode()
+    assert "every workload of the project can act as it" in err.getvalue()
+    assert TrustedPublisher.objects.count() == 2
+
+
+def test_a_dedicated_google_account_gets_no_warning(
+    owner: Client, channel: Any
+) -> None:
+    page = owner.post(
+        ADD.format("demo", "google"),
+        {"google-email": "ci@proj.iam.gserviceaccount.com", "google-sub": "1177"},
+        follow=True,
+    )
+
+    assert "Added the trusted publisher" in page.content.decode()
+    assert "every workload of the project can act as it" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
     ("provider", "data"),
     [
         ("github", {**GITHUB_FORM, "github-owner": "-bad"}),
