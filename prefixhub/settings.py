@@ -512,7 +512,24 @@ for _provider, (_iss, _jwks_host) in _OIDC_PROVIDERS.items():
 OIDC_HTTP_TIMEOUT = env_float("OIDC_HTTP_TIMEOUT", 5.0)
 OIDC_JWKS_MAX_AGE = env_int("OIDC_JWKS_MAX_AGE", 3600)
 OIDC_JWKS_REFRESH_COOLDOWN = env_int("OIDC_JWKS_REFRESH_COOLDOWN", 60)
-OIDC_MINT_RATE_LIMIT = env_str("OIDC_MINT_RATE_LIMIT", "60/m")
+
+
+def _oidc_rate_limit() -> str:
+    """``<count>/<s|m|h>``: a typo would otherwise fail every mint at run time."""
+    value = env_str("OIDC_MINT_RATE_LIMIT", "60/m")
+    count, _, unit = value.partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) > 0) or unit not in (
+        "s",
+        "m",
+        "h",
+    ):
+        raise ImproperlyConfigured(
+            f"OIDC_MINT_RATE_LIMIT must look like 60/m (per s, m or h): {value!r}"
+        )
+    return value
+
+
+OIDC_MINT_RATE_LIMIT = _oidc_rate_limit()
 GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 CELERY_BEAT_SCHEDULE["prune-used-id-tokens"] = {
     "task": "publishing.prune_expired_oidc_rows",

@@ -175,3 +175,20 @@ def test_loopback_means_localhost_or_a_loopback_address() -> None:
     assert prefixhub_settings._is_loopback("localhost")
     assert not prefixhub_settings._is_loopback("127.evil.example")
     assert not prefixhub_settings._is_loopback("10.0.0.1")
+
+
+@pytest.mark.parametrize("value", ["60/m", "5/s", "1000/h"])
+def test_a_mint_rate_limit_is_a_count_per_unit(monkeypatch: Any, value: str) -> None:
+    monkeypatch.setenv("OIDC_MINT_RATE_LIMIT", value)
+
+    assert prefixhub_settings._oidc_rate_limit() == value
+
+
+@pytest.mark.parametrize("value", ["60", "60/min", "x/m", "0/m", "-1/m", "6\u00b2/m"])
+def test_a_malformed_mint_rate_limit_is_refused_at_startup(
+    monkeypatch: Any, value: str
+) -> None:
+    monkeypatch.setenv("OIDC_MINT_RATE_LIMIT", value.encode().decode("unicode_escape"))
+
+    with pytest.raises(ImproperlyConfigured):
+        prefixhub_settings._oidc_rate_limit()
