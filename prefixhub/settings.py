@@ -518,11 +518,8 @@ def _oidc_rate_limit() -> str:
     """``<count>/<s|m|h>``: a typo would otherwise fail every mint at run time."""
     value = env_str("OIDC_MINT_RATE_LIMIT", "60/m")
     count, _, unit = value.partition("/")
-    if not (count.isascii() and count.isdigit() and int(count) > 0) or unit not in (
-        "s",
-        "m",
-        "h",
-    ):
+    valid_count = count.isascii() and count.isdigit() and int(count) > 0
+    if not valid_count or unit not in ("s", "m", "h"):
         raise ImproperlyConfigured(
             f"OIDC_MINT_RATE_LIMIT must look like 60/m (per s, m or h): {value!r}"
         )
