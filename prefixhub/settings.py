@@ -7,6 +7,7 @@ the file system, all under ``PREFIXHUB_DATA_DIR``. Production switches to Postgr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -553,6 +554,16 @@ def _oidc_audience(public_host: str) -> str:
     return audience.lower()
 
 
+def _is_loopback(host: str) -> bool:
+    """``localhost``, ``::1`` or an address in 127.0.0.0/8 (not ``127.evil.com``)."""
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _oidc_override(name: str) -> str:
     """An issuer URL override: https, or plain http on a loopback host only."""
     url = env_str(name)
@@ -560,10 +571,9 @@ def _oidc_override(name: str) -> str:
         return ""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
     if parts.scheme == "https" and host:
         return url
-    if parts.scheme == "http" and loopback:
+    if parts.scheme == "http" and _is_loopback(host):
         return url
     raise ImproperlyConfigured(
         f"{name} must use https (plain http only on a loopback host): {url!r}"
@@ -595,11 +605,28 @@ for _provider, (_iss, _jwks_host) in _OIDC_PROVIDERS.items():
         "jwks_url": _jwks,
         "jwks_host": (urlsplit(_override).hostname or "") if _override else _jwks_host,
         "overridden": bool(_override),
+        # Plain http for keys only from an override on a loopback host (§2.2).
+        "loopback": bool(_override)
+        and _is_loopback(urlsplit(_override).hostname or ""),
     }
 OIDC_HTTP_TIMEOUT = env_float("OIDC_HTTP_TIMEOUT", 5.0)
 OIDC_JWKS_MAX_AGE = env_int("OIDC_JWKS_MAX_AGE", 3600)
 OIDC_JWKS_REFRESH_COOLDOWN = env_int("OIDC_JWKS_REFRESH_COOLDOWN", 60)
-OIDC_MINT_RATE_LIMIT = env_str("OIDC_MINT_RATE_LIMIT", "60/m")
+
+
+def _oidc_rate_limit() -> str:
+    """``<count>/<s|m|h>``: a typo would otherwise fail every mint at run time."""
+    value = env_str("OIDC_MINT_RATE_LIMIT", "60/m")
+    count, _, unit = value.partition("/")
+    valid_count = count.isascii() and count.isdigit() and int(count) > 0
+    if not valid_count or unit not in ("s", "m", "h"):
+        raise ImproperlyConfigured(
+            f"OIDC_MINT_RATE_LIMIT must look like 60/m (per s, m or h): {value!r}"
+        )
+    return value
+
+
+OIDC_MINT_RATE_LIMIT = _oidc_rate_limit()
 GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 CELERY_BEAT_SCHEDULE["prune-used-id-tokens"] = {
     "task": "publishing.prune_expired_oidc_rows",

@@ -50,3 +50,9 @@ class PublisherError(PublishingError):
     """A trusted publisher that cannot be added as given."""
 
     status = 400
+
+
+class PublisherLimitReached(PublisherError):
+    """The daily limit of publisher adds per user (§4.1)."""
+
+    status = 429

@@ -15,6 +15,8 @@ from .models import Provider
 _GITHUB_OWNER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _BAD_ENV_CHARS = re.compile(r"[\x00-\x1f\x7f\"'`,;\\]")
+# ASCII only: str.isdigit() also takes "²" or "٦٥", which no token carries.
+_DIGITS = re.compile(r"^[0-9]+$")
 
 
 def _environment(value: str) -> str:
@@ -87,7 +89,7 @@ class GitHubPublisherForm(_PublisherForm):
 
     def clean_owner_id(self) -> str:
         value: str = self.cleaned_data["owner_id"].strip()
-        if value and (not value.isdigit() or int(value) <= 0):
+        if value and (not _DIGITS.match(value) or int(value) <= 0):
             raise forms.ValidationError("A positive number.")
         return value
 
@@ -152,13 +154,16 @@ class GooglePublisherForm(_PublisherForm):
 
     def clean_email(self) -> str:
         value: str = self.cleaned_data["email"].lower()
-        if not value.endswith("gserviceaccount.com"):
+        domain = value.rpartition("@")[2]
+        if domain != "gserviceaccount.com" and not domain.endswith(
+            ".gserviceaccount.com"
+        ):
             raise forms.ValidationError("A service account (…gserviceaccount.com).")
         return value
 
     def clean_sub(self) -> str:
         value: str = self.cleaned_data["sub"].strip()
-        if not value.isdigit():
+        if not _DIGITS.match(value):
             raise forms.ValidationError("The account's numeric unique ID.")
         return value
 

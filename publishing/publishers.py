@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,12 +24,33 @@ from accounts.credentials import Credential
 from channels.models import Activity, Channel, Membership, Role
 from channels.services import record_activity
 
-from .exceptions import PublisherError
+from .exceptions import PublisherError, PublisherLimitReached
 from .models import AuditEvent, Provider, TrustedPublisher
 
 log = logging.getLogger(__name__)
 
 ADDS_PER_DAY = 100
+
+
+DEFAULT_ACCOUNT_WARNING = (
+    "This is a default Compute Engine or App Engine service account: every "
+    "workload of the project can act as it, and so publish to this channel. "
+    "Prefer a service account made for publishing."
+)
+
+
+def is_default_service_account(email: str) -> bool:
+    """Google's default Compute Engine and App Engine accounts (§4.2 warns of them).
+
+    >>> is_default_service_account("123-compute@developer.gserviceaccount.com")
+    True
+    >>> is_default_service_account("ci@proj.iam.gserviceaccount.com")
+    False
+    """
+    local, _, domain = email.lower().rpartition("@")
+    return (
+        domain == "developer.gserviceaccount.com" and local.endswith("-compute")
+    ) or (domain == "appspot.gserviceaccount.com")
 
 
 def lookup_github_owner(owner: str) -> tuple[str, str] | None:
@@ -82,15 +104,9 @@ def add_publisher(
     """Register a trusted publisher on ``channel`` (fields validated by its form)."""
     if provider == Provider.GITHUB:
         fields = _pin_github_owner(fields)
-    if actor.user is not None:
-        since = timezone.now() - timedelta(days=1)
-        recent = AuditEvent.objects.filter(
-            kind=AuditEvent.Kind.PUBLISHER_ADDED, actor=actor.user, created_at__gt=since
-        ).count()
-        if recent >= ADDS_PER_DAY:
-            raise PublisherError("You added 100 publishers today; try again tomorrow.")
     try:
         with transaction.atomic():
+            _check_daily_limit(actor)
             publisher = TrustedPublisher.objects.create(
                 channel=channel, provider=provider, created_by=actor.user, **fields
             )
@@ -100,6 +116,26 @@ def add_publisher(
             "This channel already has exactly this trusted publisher."
         ) from None
     return publisher
+
+
+def _check_daily_limit(actor: Credential) -> None:
+    """At most ADDS_PER_DAY adds per user in any 24 hours (§4.1).
+
+    The user's row is locked first, so two concurrent adds cannot both see 99.
+    The operator commands act for no user: scripted deployments are not limited.
+    """
+    if actor.user is None:
+        return
+    get_user_model().objects.select_for_update().filter(pk=actor.user.pk).exists()
+    since = timezone.now() - timedelta(days=1)
+    recent = AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.PUBLISHER_ADDED, actor=actor.user, created_at__gt=since
+    ).count()
+    if recent >= ADDS_PER_DAY:
+        raise PublisherLimitReached(
+            f"You added {ADDS_PER_DAY} trusted publishers in the last 24 hours; "
+            "try again later."
+        )
 
 
 def remove_publisher(

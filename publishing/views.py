@@ -100,9 +100,10 @@ def publisher_add(request: HttpRequest, name: str, provider: str) -> HttpRespons
     if form_class is None:
         raise Http404("No such provider.")
     form = form_class(request.POST)
+    status = 400
     if form.is_valid():
         try:
-            publishers.add_publisher(
+            publisher = publishers.add_publisher(
                 channel,
                 provider=provider,
                 fields=form.publisher_fields(),
@@ -111,10 +112,13 @@ def publisher_add(request: HttpRequest, name: str, provider: str) -> HttpRespons
             )
         except PublisherError as exc:
             form.add_error(None, exc.message)
+            status = exc.status
         else:
             messages.success(request, "Added the trusted publisher.")
+            if publishers.is_default_service_account(publisher.email):
+                messages.warning(request, publishers.DEFAULT_ACCOUNT_WARNING)
             return redirect("channels:trusted-publishers", name=channel.name)
-    return _publisher_page(request, channel, forms={provider: form}, status=400)
+    return _publisher_page(request, channel, forms={provider: form}, status=status)
 
 
 @login_required

@@ -225,13 +225,17 @@ def make_issuers(keys: dict[str, Any]) -> dict[str, FakeIssuer]:
 class IssuerServer:
     """The issuers on ``http://127.0.0.1:<port>/<provider>/…`` plus ``/token``.
 
-    ``responses`` overrides a path with (status, body bytes); ``requests`` records
-    every request (path, query, Authorization header).
+    ``responses`` overrides a path with (status, body bytes); ``redirects`` answers
+    a path with a 302 to another URL; ``delays`` makes a path answer after that
+    many seconds; ``requests`` records every request (path, query, Authorization
+    header).
     """
 
     def __init__(self, issuers: dict[str, FakeIssuer]) -> None:
         self.issuers = issuers
         self.responses: dict[str, tuple[int, bytes]] = {}
+        self.redirects: dict[str, str] = {}
+        self.delays: dict[str, float] = {}
         self.requests: list[dict[str, str]] = []
         self.request_token = uuid.uuid4().hex
         # Extra claims of the tokens /token hands out (a simulated workflow run).
@@ -253,6 +257,8 @@ class IssuerServer:
     def reset(self) -> None:
         with self._lock:
             self.responses.clear()
+            self.redirects.clear()
+            self.delays.clear()
             self.requests.clear()
             self.github_token_claims = {}
         for issuer in self.issuers.values():
@@ -275,6 +281,7 @@ class IssuerServer:
                 else "",
                 "jwks_host": "127.0.0.1",
                 "overridden": True,
+                "loopback": True,
             }
         return copy.deepcopy(result)
 
@@ -327,8 +334,17 @@ class IssuerServer:
                     server.requests.append(
                         {"path": parts.path, "query": parts.query, "auth": auth}
                     )
-                status, body = server._answer(parts.path, parse_qs(parts.query), auth)
+                time.sleep(server.delays.get(parts.path, 0))
+                location = server.redirects.get(parts.path)
+                if location is not None:
+                    status, body = 302, b""
+                else:
+                    status, body = server._answer(
+                        parts.path, parse_qs(parts.query), auth
+                    )
                 self.send_response(status)
+                if location is not None:
+                    self.send_header("Location", location)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

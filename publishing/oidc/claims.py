@@ -67,7 +67,7 @@ def registered_claims_problem(
 
 
 def _pinned_id(claim: str | None, stored: str | None, name: str) -> str | None:
-    if claim is None or not claim.isdigit():
+    if claim is None or not (claim.isascii() and claim.isdigit()):  # not "٦٥"
         return f"the token's {name} claim is missing or not a number"
     if stored is not None and claim != stored:
         return (
@@ -219,6 +219,46 @@ _AUDIT = {
                "job_id", "user_login", "ref_protected", "runner_environment"),
     "google": ("email", "sub", "azp", "google"),
 }  # fmt: skip
+
+
+# Every claim each provider documents, checked or not (§3.2, and the providers'
+# reference pages). Anything else is new: logged by name so an operator notices a
+# provider change that may deserve a rule, never a reason to refuse (§3 step 6).
+_REGISTERED = frozenset({"iss", "aud", "exp", "iat", "nbf", "jti", "sub"})
+_DOCUMENTED = {
+    "github": frozenset({
+        "repository", "repository_owner", "repository_owner_id", "repository_id",
+        "repository_visibility", "workflow_ref", "workflow_sha", "job_workflow_ref",
+        "job_workflow_sha", "workflow", "ref", "ref_type", "ref_protected", "sha",
+        "head_ref", "base_ref", "event_name", "environment", "environment_node_id",
+        "run_id", "run_number", "run_attempt", "actor", "actor_id",
+        "runner_environment", "check_run_id", "enterprise", "enterprise_id",
+    }),
+    "gitlab": frozenset({
+        "namespace_id", "namespace_path", "project_id", "project_path", "user_id",
+        "user_login", "user_email", "user_identities", "user_access_level",
+        "pipeline_id", "pipeline_source", "job_id", "ref", "ref_type", "ref_path",
+        "ref_protected", "groups_direct", "environment", "environment_protected",
+        "environment_action", "deployment_tier", "runner_id", "runner_environment",
+        "sha", "ci_config_ref_uri", "ci_config_sha", "project_visibility",
+    }),
+    "google": frozenset({"azp", "email", "email_verified", "google"}),
+}  # fmt: skip
+# GitHub adds one claim per custom repository property and per enterprise setting.
+_DOCUMENTED_PREFIXES = {"github": ("repo_property_", "enterprise")}
+
+
+def unknown_claims(provider: str, claims: Mapping[str, Any]) -> list[str]:
+    """The names of claims the provider does not document, sorted.
+
+    >>> unknown_claims("google", {"email": "x", "sub": "1", "new_claim": 1})
+    ['new_claim']
+    """
+    known = _REGISTERED | _DOCUMENTED[provider]
+    prefixes = _DOCUMENTED_PREFIXES.get(provider, ())
+    return sorted(
+        name for name in claims if name not in known and not name.startswith(prefixes)
+    )
 
 
 def audit_claims(provider: str, claims: Mapping[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def _jwks_url(config: dict[str, Any]) -> str:
     if not isinstance(url, str):
         raise FetchError("discovery document without jwks_uri")
     parts = urlsplit(url)
-    allowed_scheme = "http" if config["overridden"] and parts.scheme == "http" else ""
+    allowed_scheme = "http" if config["loopback"] else "https"
     if parts.scheme not in ("https", allowed_scheme) or (
         (parts.hostname or "").lower() != config["jwks_host"]
     ):
@@ -102,13 +102,22 @@ def _entry_key(provider: str) -> str:
     return f"oidc:jwks:{provider}"
 
 
+def _cooldown_key(provider: str) -> str:
+    return f"oidc:jwks-cooldown:{provider}"
+
+
+FETCHING, FETCHED = "fetching", "fetched"
+
+
 def _wait_for_first_fetch(provider: str) -> dict[str, Any] | None:
     """Another worker is fetching an issuer's keys for the first time: wait for it
-    rather than answer 503 to every request of a cold start."""
+    rather than answer 503 to every request of a cold start. Once that fetch has
+    failed, answer at once: waiting would tie up every worker while the issuer
+    is down."""
     deadline = time.monotonic() + 2 * settings.OIDC_HTTP_TIMEOUT
     while time.monotonic() < deadline:
         entry: dict[str, Any] | None = cache.get(_entry_key(provider))
-        if entry is not None:
+        if entry is not None or cache.get(_cooldown_key(provider)) != FETCHING:
             return entry
         time.sleep(0.05)
     return None
@@ -117,11 +126,23 @@ def _wait_for_first_fetch(provider: str) -> dict[str, Any] | None:
 def _refresh(
     provider: str, config: dict[str, Any], cached: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """Fetch the key set unless another fetch for this issuer happened lately."""
-    if not cache.add(
-        f"oidc:jwks-cooldown:{provider}", 1, settings.OIDC_JWKS_REFRESH_COOLDOWN
-    ):
+    """Fetch the key set unless another fetch for this issuer happened lately.
+
+    The cooldown key says "fetching" while the fetch runs, then "fetched" for the
+    rest of the cooldown, so waiters know when to stop waiting.
+    """
+    cooldown = settings.OIDC_JWKS_REFRESH_COOLDOWN
+    if not cache.add(_cooldown_key(provider), FETCHING, cooldown):
         return _wait_for_first_fetch(provider) if cached is None else None
+    started = time.monotonic()
+    try:
+        return _fetch_and_store(provider, config)
+    finally:  # after the entry is stored: waiters see the keys or a failed fetch
+        left = cooldown - (time.monotonic() - started)
+        cache.set(_cooldown_key(provider), FETCHED, max(1, int(left)))
+
+
+def _fetch_and_store(provider: str, config: dict[str, Any]) -> dict[str, Any] | None:
     try:
         keys = fetch_key_set(config)
     except FetchError as exc:

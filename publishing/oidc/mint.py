@@ -73,6 +73,7 @@ def mint(raw_jwt: str, *, ip: str | None) -> str:
     except MintError as exc:
         exc.issuer = _issuer_hint(raw_jwt)
         raise
+    _log_unknown_claims(verified)
     try:
         matched = match(verified)
         return _issue(verified, matched, raw_jwt=raw_jwt, ip=ip)
@@ -82,6 +83,21 @@ def mint(raw_jwt: str, *, ip: str | None) -> str:
             "repository"
         ]
         raise
+
+
+def _log_unknown_claims(verified: VerifiedToken) -> None:
+    """Name the claims the provider does not document (names only, never values:
+    the token itself stays out of the log). They never cause a refusal."""
+    unknown = claim_checks.unknown_claims(verified.provider, verified.claims)
+    if unknown:
+        log.warning(
+            "OIDC token from %s for %r carries undocumented claims: %s",
+            verified.provider,
+            claim_checks.workflow_display(verified.provider, verified.claims)[
+                "repository"
+            ][:200],
+            ", ".join(repr(name[:64]) for name in unknown[:20]),
+        )
 
 
 def _issuer_hint(raw_jwt: str) -> str:

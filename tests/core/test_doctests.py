@@ -17,6 +17,7 @@ MODULES = {
     "packages.artifact": True,
     "publishing.oidc.claims": True,
     "publishing.oidc.tokens": True,
+    "publishing.publishers": True,
     "publishing.snippets": True,
 }
 

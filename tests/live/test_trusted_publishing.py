@@ -9,6 +9,8 @@ issuer on loopback; py-rattler then installs what it published
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from tests.artifacts import build_package
 from tests.live.clients import run_client
 from tests.live.reader import wait_until_indexed
 from tests.live.service import LiveService
-from tests.oidc_issuer import IssuerServer
+from tests.oidc_issuer import IssuerServer, github_claims
 
 pytestmark = pytest.mark.live
 
@@ -62,6 +64,21 @@ class Job:
             "upload", env=env, files=[str(package)], url=self.live.url + "/",
             channel=self.channel, auth_file=str(auth_file), **options,
         )  # fmt: skip
+
+    def exchange(self) -> tuple[int, Any]:
+        """POST a fresh JWT of this job to the live mint endpoint, as rattler does."""
+        claims = github_claims(aud="127.0.0.1", **self.server.github_token_claims)
+        jwt = self.server.issuers["github"].sign(claims)
+        request = urllib.request.Request(
+            f"{self.live.url}/api/oidc/mint_token",
+            data=json.dumps({"token": jwt}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
 
     def shell_json(self, code: str) -> Any:
         return json.loads(self.live.shell(code).splitlines()[-1])
@@ -162,6 +179,12 @@ def test_the_same_job_from_elsewhere_is_refused_and_nothing_is_stored(
     assert failures[-1]["code"] == "invalid-publisher"
     assert claim in failures[-1]["reason"]
     assert job.stored_files() == []
+    # py-rattler-build keeps the server's answer to itself (no log handler); the
+    # rattler-build CLI prints it. The same exchange, made directly, names the claim.
+    status, body = job.exchange()
+    assert status == 401
+    assert body["errors"][0]["code"] == "invalid-publisher"
+    assert claim in body["errors"][0]["description"]
 
 
 def test_skip_existing_with_a_fresh_jwt_takes_the_409_path(job: Job) -> None:

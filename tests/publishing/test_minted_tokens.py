@@ -23,6 +23,7 @@ from publishing.models import (
     TrustedPublishingToken,
     UsedIdToken,
 )
+from publishing.oidc import tokens
 from tests.conftest import upload
 from tests.factories import make_channel
 from tests.oidc_issuer import github_claims
@@ -266,6 +267,16 @@ def test_a_publisher_moved_nowhere_keeps_no_scope_on_other_channels(
 )
 def test_malformed_tokens_are_401(token: str, noarch_pkg: Path, mangle: Any) -> None:
     assert_unauthenticated(upload(Client(), "demo", noarch_pkg, mangle(token)))
+
+
+def test_a_wrong_checksum_is_refused_without_a_database_query(
+    token: str, django_assert_num_queries: Any
+) -> None:
+    """§3.5: random strings never reach the database."""
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+
+    with django_assert_num_queries(0), pytest.raises(tokens.TokenRejected):
+        tokens.authenticate(forged)
 
 
 def test_44_the_token_is_no_path_credential(token: str, channel: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from publishing.models import (
     TrustedPublishingTokenScope,
     UsedIdToken,
 )
+from publishing.oidc.jwks import signing_key
 from tests.oidc_issuer import (
     compact,
     github_claims,
@@ -88,7 +90,10 @@ def test_a_matching_github_token_mints_an_upload_token(
     assert list(token.scopes.values_list("channel_id", "publisher_id")) == [
         (channel.pk, publisher.pk)
     ]
-    assert UsedIdToken.objects.get().key == json.loads(_payload(jwt))["jti"]
+    replay = UsedIdToken.objects.get()
+    assert replay.key == json.loads(_payload(jwt))["jti"]
+    # §3.4: the replay row outlives the JWT's last acceptance (exp + 30 s leeway).
+    assert replay.expires_at.timestamp() == json.loads(_payload(jwt))["exp"] + 35
     minted = AuditEvent.objects.get(kind=AuditEvent.Kind.TOKEN_MINTED)
     assert minted.data["token_id"] == token.pk
     assert minted.data["publisher_ids"] == [publisher.pk]
@@ -326,6 +331,110 @@ def test_without_a_cached_set_a_broken_key_endpoint_is_503(
     assert int(response["Retry-After"]) > 0
 
 
+def test_after_a_failed_first_fetch_requests_get_503_at_once(
+    oidc: Oidc, channel: Any, settings: Any
+) -> None:
+    """§3.1: the failed attempt holds the cooldown; later requests neither fetch
+    again nor wait for a fetch that is no longer running."""
+    github_publisher(channel)
+    settings.OIDC_HTTP_TIMEOUT = 20  # a waiter would hang up to 2 x 20 s
+    oidc.server.responses["/github/jwks"] = (500, b"{}")
+    assert_refused(
+        oidc.mint(oidc.github.sign(github_claims())), 503, "keys-unavailable"
+    )
+
+    started = time.monotonic()
+    again = oidc.mint(oidc.github.sign(github_claims()))
+
+    assert (again.status_code, error_code(again)) == (503, "keys-unavailable")
+    assert time.monotonic() - started < 10  # safety net; it makes no request at all
+    assert oidc.server.count("/github/jwks") == 1
+
+
+def test_on_a_cold_start_parallel_requests_share_one_fetch(
+    oidc: Oidc, settings: Any
+) -> None:
+    """The second request waits for the first one's fetch instead of answering 503.
+
+    It calls the key lookup directly: two mints at once would need two database
+    connections, which the SQLite test database cannot give."""
+    config = settings.OIDC_ISSUERS["github"]
+    kid = oidc.github.current.kid
+    oidc.server.delays["/github/jwks"] = 1.0
+    found: list[Any] = []
+
+    first = threading.Thread(
+        target=lambda: found.append(signing_key("github", config, kid))
+    )
+    first.start()
+    time.sleep(0.3)  # the first request is inside its fetch
+    found.append(signing_key("github", config, kid))
+    first.join(30)
+
+    assert [key.kid for key in found] == [kid, kid]
+    assert oidc.server.count("/github/jwks") == 1
+
+
+@pytest.mark.parametrize(
+    "withdrawn",
+    [
+        pytest.param({"use": "enc"}, id="use-enc"),
+        pytest.param({"kty": "oct", "k": "c2VjcmV0"}, id="symmetric-key"),
+    ],
+)
+def test_keys_that_are_not_rsa_signing_keys_are_skipped(
+    oidc: Oidc, channel: Any, withdrawn: dict[str, str]
+) -> None:
+    """§3 step 3: a key with the token's kid counts only as an RSA signing key."""
+    github_publisher(channel)
+    keys = oidc.github.jwks()["keys"]
+    current = oidc.github.current.kid
+    keys = [{**k, **withdrawn} if k["kid"] == current else k for k in keys]
+    oidc.server.responses["/github/jwks"] = (200, json.dumps({"keys": keys}).encode())
+
+    response = oidc.mint(oidc.github.sign(github_claims()))
+
+    assert_refused(response, 401, "invalid-token")
+    assert (
+        oidc.mint(
+            oidc.github.sign(github_claims(), key=oidc.github.rotated)
+        ).status_code
+        == 200
+    )
+
+
+def test_a_slow_issuer_is_cut_off_after_the_http_timeout(
+    oidc: Oidc, channel: Any, settings: Any
+) -> None:
+    """§2.3 OIDC_HTTP_TIMEOUT: the keys would arrive after 3 s, too late."""
+    github_publisher(channel)
+    settings.OIDC_HTTP_TIMEOUT = 0.5
+    oidc.server.delays["/github/jwks"] = 3
+
+    started = time.monotonic()
+    response = oidc.mint(oidc.github.sign(github_claims()))
+
+    assert_refused(response, 503, "keys-unavailable")
+    assert time.monotonic() - started < 3
+
+
+def test_an_unexpected_error_fails_closed_as_invalid_token(
+    oidc: Oidc, channel: Any, caplog: Any
+) -> None:
+    """§1.1: a genuine token whose exp no clock can hold (year > 9999) breaks the
+    replay row's expiry: the crash is logged, answered invalid-token, rolled back."""
+    github_publisher(channel)
+    jwt = oidc.github.sign(github_claims(exp=10**20))
+
+    response = oidc.mint(jwt)
+
+    assert_refused(response, 401, "invalid-token")
+    assert description(response) == "The OIDC token is not valid for this server."
+    assert b"Traceback" not in response.content
+    assert "Trusted-publishing mint crashed" in caplog.text
+    assert jwt not in caplog.text
+
+
 def test_an_unreachable_issuer_is_503(oidc: Oidc, channel: Any, settings: Any) -> None:
     github_publisher(channel)
     settings.OIDC_ISSUERS["github"]["jwks_url"] = "http://127.0.0.1:9/jwks"
@@ -347,6 +456,40 @@ def test_keys_are_fetched_through_discovery_on_the_allowed_host_only(
     response = oidc.mint(oidc.gitlab.sign(gitlab_claims()))
 
     assert_refused(response, 503, "keys-unavailable")
+    assert oidc.server.count("/gitlab/jwks") == 0
+
+
+@pytest.mark.parametrize(
+    ("provider", "path"),
+    [
+        pytest.param(
+            "gitlab", "/gitlab/.well-known/openid-configuration", id="discovery"
+        ),
+        pytest.param("github", "/github/jwks", id="jwks"),
+    ],
+)
+def test_an_issuer_redirect_is_never_followed(
+    oidc: Oidc, channel: Any, provider: str, path: str
+) -> None:
+    """§3.1: keys come from the configured place only. The redirect target serves a
+    genuine document on the allowed host, so following it would mint a token."""
+    github_publisher(channel)
+    gitlab_publisher(channel)
+    issuer = getattr(oidc, provider)
+    genuine = (
+        {"jwks_uri": f"{oidc.server.base}/gitlab/jwks"}
+        if provider == "gitlab"
+        else issuer.jwks()
+    )
+    oidc.server.responses["/moved"] = (200, json.dumps(genuine).encode())
+    oidc.server.redirects[path] = f"{oidc.server.base}/moved"
+    claims = gitlab_claims() if provider == "gitlab" else github_claims()
+
+    response = oidc.mint(issuer.sign(claims))
+
+    assert_refused(response, 503, "keys-unavailable")
+    assert oidc.server.count(path) == 1
+    assert oidc.server.count("/moved") == 0
     assert oidc.server.count("/gitlab/jwks") == 0
 
 

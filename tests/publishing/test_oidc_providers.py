@@ -328,3 +328,60 @@ def test_a_reusable_workflow_is_accepted_by_the_calling_workflow_and_logged(
 
     assert response.status_code == 200
     assert f"reusable workflow: {shared}" in caplog.text
+
+
+# --- claims the providers do not document (§3 step 6) -------------------------------------
+
+SIGNERS = {
+    "github": (github_publisher, github_claims),
+    "gitlab": (gitlab_publisher, gitlab_claims),
+    "google": (google_publisher, google_claims),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(SIGNERS))
+def test_undocumented_claims_are_logged_by_name_and_accepted(
+    oidc: Oidc, channel: Any, caplog: Any, provider: str
+) -> None:
+    add_publisher, claims = SIGNERS[provider]
+    add_publisher(channel)
+    jwt = getattr(oidc, provider).sign(
+        claims(brand_new_claim="value-never-logged", **{"x\nforged": "1"})
+    )
+
+    response = oidc.mint(jwt)
+
+    assert response.status_code == 200
+    logged = caplog.text
+    assert f"OIDC token from {provider}" in logged
+    assert "'brand_new_claim'" in logged
+    assert "'x\\nforged'" in logged  # escaped: a claim name cannot forge a log line
+    assert "value-never-logged" not in logged
+    assert jwt not in logged and response.content.decode() not in logged
+
+
+@pytest.mark.parametrize("provider", sorted(SIGNERS))
+def test_the_documented_claims_log_nothing_unusual(
+    oidc: Oidc, channel: Any, caplog: Any, provider: str
+) -> None:
+    add_publisher, claims = SIGNERS[provider]
+    add_publisher(channel)
+    extra = (
+        {"repo_property_team": "infra", "enterprise_id": "7", "check_run_id": "9"}
+        if provider == "github"
+        else {}
+    )
+
+    assert oidc.mint(getattr(oidc, provider).sign(claims(**extra))).status_code == 200
+    assert "undocumented claims" not in caplog.text
+
+
+def test_an_undocumented_claim_never_stands_in_for_a_missing_required_one(
+    oidc: Oidc, channel: Any, caplog: Any
+) -> None:
+    github_publisher(channel)
+
+    response = oidc.mint(oidc.github.sign(github_claims(jti=None, job_id="5")))
+
+    refused_for(response, "jti")
+    assert "'job_id'" in caplog.text

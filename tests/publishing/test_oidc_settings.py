@@ -13,7 +13,8 @@ from django.utils import timezone
 from prefixhub import settings as prefixhub_settings
 from publishing.checks import oidc_overrides
 from publishing.models import TrustedPublishingToken, UsedIdToken
-from publishing.oidc import tokens
+from publishing.oidc import jwks, tokens
+from publishing.oidc.jwks import FetchError
 from publishing.tasks import prune_expired_oidc_rows_task
 from tests.oidc_issuer import github_claims
 from tests.publishing.conftest import Oidc, github_publisher
@@ -66,7 +67,14 @@ def test_https_and_loopback_http_overrides_are_allowed(
 
 
 @pytest.mark.parametrize(
-    "url", ["http://issuer.example/jwks", "ftp://127.0.0.1/jwks", "https:///jwks"]
+    "url",
+    [
+        "http://issuer.example/jwks",
+        "ftp://127.0.0.1/jwks",
+        "https:///jwks",
+        "http://127.evil.example/jwks",  # a name, not an address in 127.0.0.0/8
+        "http://localhost.evil.example/jwks",
+    ],
 )
 def test_other_overrides_are_refused(monkeypatch: Any, url: str) -> None:
     monkeypatch.setenv("OIDC_GITHUB_JWKS_URL", url)
@@ -135,3 +143,52 @@ def test_neither_token_nor_jwt_reaches_the_log(
     assert "Minted trusted-publishing token" in logged
     for value in (secret, jwt, bad, jwt.split(".")[2], bad.split(".")[1]):
         assert value not in logged
+
+
+def test_an_https_discovery_override_never_yields_plain_http_keys(
+    oidc: Oidc, settings: Any
+) -> None:
+    """§3.1: the jwks_uri is https; plain http only when the override is loopback.
+
+    The discovery document comes from the local issuer, as from an operator's https
+    discovery override on ``issuer.example``; its jwks_uri is on the right host,
+    but in plain http."""
+    config = {
+        **settings.OIDC_ISSUERS["gitlab"],
+        "jwks_host": "issuer.example",
+        "loopback": False,
+    }
+    oidc.server.responses["/gitlab/.well-known/openid-configuration"] = (
+        200,
+        b'{"jwks_uri": "http://issuer.example/jwks"}',
+    )
+
+    with pytest.raises(FetchError, match="not on the allowed host"):
+        jwks._jwks_url(config)
+    assert oidc.server.count("/gitlab/.well-known/openid-configuration") == 1
+
+
+def test_loopback_means_localhost_or_a_loopback_address() -> None:
+    """What settings.py allows plain http for (and sets ``loopback`` from)."""
+    assert prefixhub_settings._is_loopback("127.0.0.1")
+    assert prefixhub_settings._is_loopback("::1")
+    assert prefixhub_settings._is_loopback("localhost")
+    assert not prefixhub_settings._is_loopback("127.evil.example")
+    assert not prefixhub_settings._is_loopback("10.0.0.1")
+
+
+@pytest.mark.parametrize("value", ["60/m", "5/s", "1000/h"])
+def test_a_mint_rate_limit_is_a_count_per_unit(monkeypatch: Any, value: str) -> None:
+    monkeypatch.setenv("OIDC_MINT_RATE_LIMIT", value)
+
+    assert prefixhub_settings._oidc_rate_limit() == value
+
+
+@pytest.mark.parametrize("value", ["60", "60/min", "x/m", "0/m", "-1/m", "6\u00b2/m"])
+def test_a_malformed_mint_rate_limit_is_refused_at_startup(
+    monkeypatch: Any, value: str
+) -> None:
+    monkeypatch.setenv("OIDC_MINT_RATE_LIMIT", value.encode().decode("unicode_escape"))
+
+    with pytest.raises(ImproperlyConfigured):
+        prefixhub_settings._oidc_rate_limit()

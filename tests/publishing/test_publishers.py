@@ -12,13 +12,18 @@ from io import StringIO
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection, connections
 from django.test import Client
 
+from accounts.credentials import Credential
 from channels.models import Activity
+from publishing.exceptions import PublisherLimitReached
 from publishing.models import AuditEvent, TrustedPublisher
-from tests.oidc_issuer import github_claims
+from publishing.publishers import add_publisher
+from tests.oidc_issuer import GOOGLE_EMAIL, github_claims
 from tests.publishing.conftest import Oidc, github_publisher
 
 PAGE = "/channels/{}/settings/trusted-publishers"
@@ -123,6 +128,45 @@ def test_the_owner_adds_a_google_publisher(owner: Client, channel: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "email",
+    [
+        "123456789-compute@developer.gserviceaccount.com",
+        "my-project@appspot.gserviceaccount.com",
+    ],
+)
+def test_a_default_google_account_is_added_with_a_warning(
+    owner: Client, channel: Any, email: str
+) -> None:
+    page = owner.post(
+        ADD.format("demo", "google"),
+        {"google-email": email, "google-sub": "1177"},
+        follow=True,
+    )
+    err = StringIO()
+    call_command(
+        "addpublisher", "demo", "google", "--email", email, "--sub", "1178",
+        stdout=StringIO(), stderr=err,
+    )  # fmt: skip
+
+    assert "every workload of the project can act as it" in page.content.decode()
+    assert "every workload of the project can act as it" in err.getvalue()
+    assert TrustedPublisher.objects.count() == 2
+
+
+def test_a_dedicated_google_account_gets_no_warning(
+    owner: Client, channel: Any
+) -> None:
+    page = owner.post(
+        ADD.format("demo", "google"),
+        {"google-email": "ci@proj.iam.gserviceaccount.com", "google-sub": "1177"},
+        follow=True,
+    )
+
+    assert "Added the trusted publisher" in page.content.decode()
+    assert "every workload of the project can act as it" not in page.content.decode()
+
+
+@pytest.mark.parametrize(
     ("provider", "data"),
     [
         ("github", {**GITHUB_FORM, "github-owner": "-bad"}),
@@ -133,6 +177,8 @@ def test_the_owner_adds_a_google_publisher(owner: Client, channel: Any) -> None:
         ("github", {**GITHUB_FORM, "github-environment": " prod"}),
         ("github", {**GITHUB_FORM, "github-owner_id": "-3"}),
         ("github", {**GITHUB_FORM, "github-owner": "o" * 40}),
+        ("github", {**GITHUB_FORM, "github-owner_id": "²"}),  # isdigit(), not int()
+        ("github", {**GITHUB_FORM, "github-owner_id": "٦٥"}),
         ("gitlab", {"gitlab-namespace": "a//b", "gitlab-project": "p"}),
         ("gitlab", {"gitlab-namespace": "a", "gitlab-project": "p.git"}),
         (
@@ -144,6 +190,14 @@ def test_the_owner_adds_a_google_publisher(owner: Client, channel: Any) -> None:
             },
         ),
         ("google", {"google-email": "me@gmail.com", "google-sub": "1"}),
+        ("google", {"google-email": "ci@evilgserviceaccount.com", "google-sub": "1"}),
+        (
+            "google",
+            {
+                "google-email": "ci@p.iam.gserviceaccount.com",
+                "google-sub": "\u0661\u0661\u0667\u0667",
+            },
+        ),
         (
             "google",
             {"google-email": "ci@p.iam.gserviceaccount.com", "google-sub": "x1"},
@@ -179,16 +233,22 @@ def test_the_same_publisher_twice_is_refused(owner: Client, channel: Any) -> Non
     assert TrustedPublisher.objects.count() == 1
 
 
-def test_removing_a_publisher_records_it(owner: Client, channel: Any) -> None:
+def test_removing_a_publisher_records_it(
+    owner: Client, channel: Any, committed: Any
+) -> None:
     publisher = github_publisher(channel)
 
-    response = owner.post(PAGE.format("demo") + f"/{publisher.pk}/remove")
+    with committed():
+        response = owner.post(PAGE.format("demo") + f"/{publisher.pk}/remove")
 
     assert response.status_code == 302
     assert not TrustedPublisher.objects.exists()
     removed = AuditEvent.objects.get(kind=AuditEvent.Kind.PUBLISHER_REMOVED)
     assert removed.data["publisher"]["id"] == publisher.pk
     assert Activity.objects.filter(verb=Activity.Verb.PUBLISHER_REMOVED).exists()
+    assert len(mail.outbox) == 1  # §4.1: the owner hears of every removal
+    assert "removed from" in mail.outbox[0].subject
+    assert "octo-org/pkg" in mail.outbox[0].body
 
 
 def test_a_publisher_of_another_channel_cannot_be_removed_here(
@@ -334,6 +394,104 @@ def test_51_failures_record_their_code_and_mints_their_audit_claims(
     for name in ("repository", "workflow_ref", "sha", "run_id"):
         assert name in claims
     assert minted.data["issuer"] == "https://token.actions.githubusercontent.com"
+
+
+# --- at most 100 adds per user per day (§4.1) ------------------------------------------------
+
+
+def add_google_publishers(channel: Any, user: Any, count: int, first: int = 1) -> None:
+    """``count`` distinct publishers added by ``user`` through the real service."""
+    for n in range(first, first + count):
+        add_publisher(
+            channel,
+            provider="google",
+            fields={"email": GOOGLE_EMAIL, "sub": str(n)},
+            actor=Credential.for_user(user),
+        )
+
+
+def test_the_101st_add_within_24_hours_is_refused_until_the_first_ages_out(
+    owner: Client, alice: Any, channel: Any, private_channel: Any
+) -> None:
+    # The limit is per user, over every channel: 60 here and 40 on another one.
+    with time_machine.travel(time.time() - 86400 + 60, tick=False):
+        add_google_publishers(channel, alice, 60)
+        add_google_publishers(private_channel, alice, 40)
+    before = (TrustedPublisher.objects.count(), AuditEvent.objects.count())
+
+    refused = owner.post(ADD.format("demo", "github"), GITHUB_FORM)
+
+    assert refused.status_code == 429
+    assert b"100 trusted publishers in the last 24 hours" in refused.content
+    assert (TrustedPublisher.objects.count(), AuditEvent.objects.count()) == before
+    with time_machine.travel(time.time() + 61, tick=False):
+        accepted = owner.post(ADD.format("demo", "github"), GITHUB_FORM)
+    assert accepted.status_code == 302
+    assert TrustedPublisher.objects.filter(provider="github").exists()
+
+
+def test_99_adds_leave_room_for_one_more(
+    owner: Client, alice: Any, channel: Any
+) -> None:
+    add_google_publishers(channel, alice, 99)
+
+    assert owner.post(ADD.format("demo", "github"), GITHUB_FORM).status_code == 302
+    assert (
+        owner.post(
+            ADD.format("demo", "google"),
+            {"google-email": GOOGLE_EMAIL, "google-sub": "5000"},
+        ).status_code
+        == 429
+    )
+
+
+def test_the_operator_command_is_not_limited_and_counts_for_no_user(
+    owner: Client, channel: Any
+) -> None:
+    """Decision: the limit is per user (§4.1); ``addpublisher`` acts for the operator
+    with server access, for scripted deployments, so it is neither limited nor
+    counted against the channel owner."""
+    for n in range(1, 102):
+        run("addpublisher", "demo", "google", "--email", GOOGLE_EMAIL, "--sub", str(n))
+
+    added = owner.post(ADD.format("demo", "github"), GITHUB_FORM)
+
+    assert added.status_code == 302
+    assert TrustedPublisher.objects.count() == 102
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serialises writers; CI runs this on PostgreSQL (DATABASE_URL)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_adds_cannot_pass_the_limit_together() -> None:
+    from tests.factories import make_channel, make_user
+
+    alice = make_user("alice")
+    demo = make_channel("demo", owner=alice)
+    add_google_publishers(demo, alice, 98)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def add(sub: str) -> None:
+        try:
+            barrier.wait()
+            add_google_publishers(demo, alice, 1, first=int(sub))
+            outcomes.append("added")
+        except PublisherLimitReached:
+            outcomes.append("limited")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=add, args=(str(n),)) for n in range(500, 504)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(outcomes) == ["added", "added", "limited", "limited"]
+    assert TrustedPublisher.objects.count() == 100
 
 
 # --- the GitHub owner lookup (§4.4) ----------------------------------------------------------

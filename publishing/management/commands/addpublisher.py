@@ -8,7 +8,11 @@ from accounts.credentials import ANONYMOUS
 from channels.models import Channel
 from publishing.exceptions import PublisherError
 from publishing.forms import FORMS
-from publishing.publishers import add_publisher
+from publishing.publishers import (
+    DEFAULT_ACCOUNT_WARNING,
+    add_publisher,
+    is_default_service_account,
+)
 
 # Command-line option -> form field, per provider.
 _OPTIONS = {
@@ -71,3 +75,5 @@ class Command(BaseCommand):
         except PublisherError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Added trusted publisher {publisher.pk}: {publisher}")
+        if is_default_service_account(publisher.email):
+            self.stderr.write(f"Warning: {DEFAULT_ACCOUNT_WARNING}")
