@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import ApiKey
-from packages.models import PackageFile
 
 from .exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
 from .models import WRITE_ROLES, Channel, ChannelQuerySet, Membership, Role
@@ -160,13 +159,3 @@ def member_channel_ids(user: Any) -> QuerySet[Membership, int]:
     if user is None or not user.is_authenticated:
         return Membership.objects.none().values_list("channel_id", flat=True)
     return Membership.objects.filter(user=user).values_list("channel_id", flat=True)
-
-
-def visible_files(user: Any) -> QuerySet[PackageFile]:
-    """Package files the user may find by search: those of channels they may read."""
-    readable = Channel.objects.public().values("pk")
-    if user is not None and user.is_authenticated:
-        readable = Channel.objects.filter(
-            Q(is_private=False) | Q(pk__in=member_channel_ids(user))
-        ).values("pk")
-    return PackageFile.objects.filter(channel_id__in=readable)

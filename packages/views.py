@@ -1,21 +1,15 @@
-"""Package pages: versions x platforms x builds, file details, deleting a file."""
+"""Package pages: versions x platforms x builds, file details."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from channels import access
 from channels.page_errors import channel_page
-from channels.views.pages import channel_url
-from publishing.exceptions import FileNotFound
-from publishing.services import delete_package_file
 
 from .listing import package_overview
-from .models import PackageFile
 
 
 @require_GET
@@ -33,7 +27,7 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
     context = {
         "channel": channel,
         "can": access.abilities(channel, request.user),
-        "channel_url": channel_url(channel.name),
+        "channel_url": channel.url,
         "package": overview,
         "record": overview.latest.record,
         "about": overview.latest.about,
@@ -41,31 +35,3 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
         or overview.latest.record.get("summary", ""),
     }
     return render(request, "packages/detail.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-@channel_page
-def delete_file(
-    request: HttpRequest, name: str, subdir: str, filename: str
-) -> HttpResponse:
-    """GET asks for confirmation; POST deletes the file and its index entry."""
-    channel = access.get_channel_for_file_delete(name, request.user)
-    package = PackageFile.objects.filter(
-        channel=channel, subdir=subdir, filename=filename
-    ).first()
-    if package is None:
-        raise Http404("No such file in this channel.")
-    if request.method == "GET":
-        context = {"channel": channel, "file": package}
-        return render(request, "packages/confirm_delete.html", context)
-    try:
-        delete_package_file(
-            channel, subdir=subdir, filename=filename, actor=request.user
-        )
-    except FileNotFound as exc:
-        raise Http404(exc.message) from None
-    messages.success(request, f"Deleted {subdir}/{filename}.")
-    if PackageFile.objects.filter(channel=channel, name=package.name).exists():
-        return redirect("packages:detail", name=channel.name, package=package.name)
-    return redirect("channels:detail", name=channel.name)

@@ -1,17 +1,23 @@
-"""The web upload page. The files themselves go to the upload API, as pixi's do."""
+"""The web upload page and the file-delete page. The files themselves go to the
+upload API, as pixi's do; deletion calls the same service as the delete API."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from channels import access
 from channels.page_errors import channel_page
+from packages.models import PackageFile
+
+from .exceptions import FileNotFound
+from .services import delete_package_file
 
 ACCEPTED_EXTENSIONS = (".conda", ".tar.bz2")
 
@@ -31,3 +37,31 @@ def upload_page(request: HttpRequest, name: str) -> HttpResponse:
         "accepted": ",".join(ACCEPTED_EXTENSIONS),
     }
     return render(request, "publishing/upload.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@channel_page
+def delete_file(
+    request: HttpRequest, name: str, subdir: str, filename: str
+) -> HttpResponse:
+    """GET asks for confirmation; POST deletes the file and its index entry."""
+    channel = access.get_channel_for_file_delete(name, request.user)
+    package = PackageFile.objects.filter(
+        channel=channel, subdir=subdir, filename=filename
+    ).first()
+    if package is None:
+        raise Http404("No such file in this channel.")
+    if request.method == "GET":
+        context = {"channel": channel, "file": package}
+        return render(request, "publishing/confirm_delete.html", context)
+    try:
+        delete_package_file(
+            channel, subdir=subdir, filename=filename, actor=request.user
+        )
+    except FileNotFound as exc:
+        raise Http404(exc.message) from None
+    messages.success(request, f"Deleted {subdir}/{filename}.")
+    if PackageFile.objects.filter(channel=channel, name=package.name).exists():
+        return redirect("packages:detail", name=channel.name, package=package.name)
+    return redirect("channels:detail", name=channel.name)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from packages.listing import package_summaries, search_packages
+from packages.models import PackageFile
 
 from .. import access, services
 from ..exceptions import InvalidChannel
@@ -27,11 +28,6 @@ def _query(request: HttpRequest) -> str:
     return request.GET.get("q", "").strip()[:MAX_QUERY]
 
 
-def channel_url(name: str) -> str:
-    """The URL conda clients use for a channel."""
-    return f"{settings.PUBLIC_URL}/{name}"
-
-
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     query = _query(request)
@@ -40,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     packages: list[dict[str, Any]] = []
     if query:
         channels = channels.filter(name__icontains=query)
-        packages = search_packages(access.visible_files(request.user), query)
+        packages = search_packages(PackageFile.objects.visible_to(request.user), query)
     context = {
         "query": query,
         "page": Paginator(channels, CHANNELS_PER_PAGE).get_page(
@@ -93,7 +89,7 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "channel": channel,
         "can": access.abilities(channel, request.user),
-        "channel_url": channel_url(channel.name),
+        "channel_url": channel.url,
         "query": query,
         "page": page,
         "packages": packages,

@@ -28,10 +28,8 @@ from channels.access import (
     member_channel_ids,
     role_of,
     visible_channels,
-    visible_files,
 )
 from channels.exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
-from packages.models import PackageFile
 from publishing.access import may_overwrite
 from tests.factories import make_channel, make_user
 
@@ -612,66 +610,3 @@ def test_members_belong_to_their_channels_whatever_their_role(
 
     assert set(member_channel_ids(alice)) == both
     assert set(member_channel_ids(bob)) == both
-
-
-# --- visible_files ----------------------------------------------------------------------
-
-
-def make_file(channel: Any, filename: str = "demo-1.0-0.conda") -> PackageFile:
-    """A bare PackageFile row: enough for searching, no archive behind it."""
-    return PackageFile.objects.create(
-        channel=channel,
-        subdir="noarch",
-        filename=filename,
-        name="demo",
-        version="1.0",
-        build="0",
-        sha256="0" * 64,
-        md5="0" * 32,
-        size=1,
-        record={},
-        record_json=b"{}",
-        record_msgpack=b"\x80",
-        storage_key=f"{channel.pk}/noarch/{filename}",
-    )
-
-
-@pytest.fixture
-def files(channel: Any, private_channel: Any) -> tuple[PackageFile, PackageFile]:
-    """One file in public ``demo`` and one in private ``secret``."""
-    return make_file(channel), make_file(private_channel)
-
-
-@pytest.mark.parametrize("user", [None, ANONYMOUS])
-def test_anonymous_visitors_find_only_files_of_public_channels(
-    files: tuple[PackageFile, PackageFile], user: Any
-) -> None:
-    public, _ = files
-
-    assert list(visible_files(user)) == [public]
-
-
-def test_a_stranger_finds_only_files_of_public_channels(
-    files: tuple[PackageFile, PackageFile], charlie: Any
-) -> None:
-    public, _ = files
-
-    assert list(visible_files(charlie)) == [public]
-
-
-def test_members_find_the_files_of_their_private_channels_too(
-    files: tuple[PackageFile, PackageFile], alice: Any, bob: Any
-) -> None:
-    assert set(visible_files(alice)) == set(files)
-    assert set(visible_files(bob)) == set(files)
-
-
-def test_members_do_not_find_files_of_other_private_channels(
-    files: tuple[PackageFile, PackageFile], charlie: Any
-) -> None:
-    public, _ = files
-    dave = make_user("dave")
-    own = make_file(make_channel("daves", owner=dave, is_private=True))
-
-    assert set(visible_files(dave)) == {public, own}
-    assert list(visible_files(charlie)) == [public]
