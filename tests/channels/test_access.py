@@ -31,7 +31,7 @@ from channels.access import (
 )
 from channels.exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
 from publishing.access import may_overwrite
-from tests.factories import make_channel, make_user
+from tests.factories import make_channel
 
 ANONYMOUS = AnonymousUser()
 
