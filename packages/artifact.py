@@ -122,12 +122,28 @@ def _members(
     with path.open("rb") as fileobj:
         if filename.endswith(".conda"):
             with zipfile.ZipFile(fileobj) as zf:
+                _check_conda_stem(zf, filename)
                 for component in (CondaComponent.info, CondaComponent.pkg):
                     yield from stream_conda_component(
                         filename, fileobj, component, zf=zf
                     )
         else:
             yield from stream_conda_component(filename, fileobj)
+
+
+def _check_conda_stem(zf: zipfile.ZipFile, filename: str) -> None:
+    # A .conda names its parts after the file it was built as; a renamed file
+    # finds no part under its new name, which is a name problem, not damage.
+    stem = filename.removesuffix(".conda")
+    infos = [
+        n for n in zf.namelist() if n.startswith("info-") and n.endswith(".tar.zst")
+    ]
+    if infos and f"info-{stem}.tar.zst" not in infos:
+        built = infos[0].removeprefix("info-").removesuffix(".tar.zst")
+        raise ArtifactError(
+            f"the file name does not match its metadata: the archive was built as "
+            f"{built}.conda"
+        )
 
 
 def _read_json(tar: tarfile.TarFile, member: tarfile.TarInfo) -> dict[str, Any]:

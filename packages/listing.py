@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from channels.models import Channel
 
@@ -148,10 +148,33 @@ def package_overview(
 
 def search_packages(files: Any, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """Package names matching ``query`` among ``files`` (already narrowed to what the
-    searcher may read), one row per (channel, name)."""
-    return list(
+    searcher may read), one row per (channel, name), with the latest upload's
+    version and summary and whether the channel is private."""
+    rows = list(
         files.filter(name__icontains=query)
-        .values("channel__name", "name")
+        .values("channel_id", "channel__name", "channel__is_private", "name")
         .annotate(updated_at=Max("uploaded_at"), file_count=Count("id"))
         .order_by("name", "channel__name")[:limit]
     )
+    if not rows:
+        return rows
+    newest = Q()
+    for row in rows:
+        newest |= Q(
+            channel_id=row["channel_id"],
+            name=row["name"],
+            uploaded_at=row["updated_at"],
+        )
+    latest: dict[tuple[int, str], dict[str, Any]] = {}
+    for channel_id, name, version, about, record in (
+        files.filter(newest)
+        .order_by("id")  # the last upload of the newest moment wins
+        .values_list(
+            "channel_id", "name", "version", "about__summary", "record__summary"
+        )
+    ):
+        summary = about or record or ""
+        latest[channel_id, name] = {"version": version, "summary": str(summary)}
+    for row in rows:
+        row.update(latest.get((row["channel_id"], row["name"]), {}))
+    return rows

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from channels import access
+from channels.commands import usage_tabs
 from channels.page_errors import channel_page
 
 from .listing import package_overview
@@ -24,10 +26,18 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
     )
     if overview is None:
         raise Http404("No such package in this channel.")
+    can = access.abilities(channel, request.user)
     context = {
         "channel": channel,
-        "can": access.abilities(channel, request.user),
-        "channel_url": channel.url,
+        "can": can,
+        "usage": usage_tabs(
+            settings.PUBLIC_URL,
+            channel.name,
+            is_private=channel.is_private,
+            can_write=can.can_write,
+            package=overview.name,
+            version=overview.selected_version,
+        ),
         "package": overview,
         "record": overview.latest.record,
         "about": overview.latest.about,

@@ -59,7 +59,7 @@ def inspect_upload(received: ReceivedFile) -> InspectedPackage:
             indexed_timestamp=int(time.time() * 1000),
         )
     except (ArtifactError, PackageRecordError) as exc:
-        raise InvalidPackage(str(exc)) from None
+        raise InvalidPackage(_sentence(str(exc))) from None
     subdir = record["subdir"]
     if not is_known_subdir(subdir):
         raise InvalidPackage(f"Unknown platform '{subdir}' in info/index.json.")
@@ -175,6 +175,11 @@ def _about_fields(about: dict[str, Any]) -> dict[str, str]:
         if not key.endswith(("_url", "home"))
         or value.startswith(("https://", "http://"))
     }
+
+
+def _sentence(message: str) -> str:
+    """Messages from the core start lower case; people read them as sentences."""
+    return message[:1].upper() + message[1:]
 
 
 def _exists_message(filename: str, subdir: str) -> str:

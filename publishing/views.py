@@ -16,6 +16,7 @@ from channels import access
 from channels.page_errors import channel_page
 from packages.models import PackageFile
 
+from .access import may_overwrite
 from .exceptions import FileNotFound
 from .services import delete_package_file
 
@@ -35,6 +36,7 @@ def upload_page(request: HttpRequest, name: str) -> HttpResponse:
         "upload_url": reverse("publishing-api:upload", args=[channel.name]),
         "max_size": settings.PREFIXHUB_MAX_UPLOAD_SIZE,
         "accepted": ",".join(ACCEPTED_EXTENSIONS),
+        "can_replace": may_overwrite(channel, request.user, None),
     }
     return render(request, "publishing/upload.html", context)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .channels import (
     add_member,
     change_role,
+    check_transfer,
     create_channel,
     delete_channel,
     record_activity,
@@ -27,6 +28,7 @@ __all__ = [
     "BuildResult",
     "add_member",
     "change_role",
+    "check_transfer",
     "create_channel",
     "delete_channel",
     "ensure_subdir",

@@ -226,7 +226,11 @@ def test_renamed_conda_is_rejected(built, tmp_path):
     # Its components are named after the original filename, so it does not even read.
     renamed = tmp_path / "demo-lib-1.1-h0_0.conda"
     shutil.copy(built[".conda"], renamed)
-    with pytest.raises(ArtifactError, match="damaged"):
+    with pytest.raises(
+        ArtifactError,
+        match="^the file name does not match its metadata: "
+        r"the archive was built as demo-lib-1\.0-h0_0\.conda$",
+    ):
         read(renamed)
 
 

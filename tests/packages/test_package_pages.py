@@ -58,7 +58,9 @@ def test_package_page_shows_versions_platforms_builds_and_file_details(
     assert "1.2\xa0KB" in content
     assert PackageFile.objects.get(subdir="linux-64", name="tool").sha256 in content
     assert 'href="/demo/linux-64/tool-2.0-h0_0.conda"' in content
-    assert f"pixi add --channel {settings.PUBLIC_URL}/demo tool==2.0" in content
+    assert f"pixi workspace channel add {settings.PUBLIC_URL}/demo" in content
+    assert ">pixi add tool==2.0</code>" in content
+    assert f"conda install --channel {settings.PUBLIC_URL}/demo tool==2.0" in content
 
 
 def test_package_page_shows_the_files_of_a_chosen_version(
