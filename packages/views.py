@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -39,9 +41,24 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
             version=overview.selected_version,
         ),
         "package": overview,
-        "record": overview.latest.record,
         "about": overview.latest.about,
         "summary": overview.latest.about.get("summary")
         or overview.latest.record.get("summary", ""),
+        "license": overview.latest.about.get("license")
+        or overview.latest.record.get("license", ""),
+        "links": _links(overview.latest.about),
     }
     return render(request, "packages/detail.html", context)
+
+
+_LINKS = (("home", "Home page"), ("dev_url", "Source"), ("doc_url", "Documentation"))
+
+
+def _links(about: dict[str, Any]) -> list[dict[str, str]]:
+    """The web links of info/about.json (only http(s) ones are kept at upload)."""
+    return [
+        {"label": label, "url": about[key]}
+        for key, label in _LINKS
+        if isinstance(about.get(key), str)
+        and about[key].startswith(("https://", "http://"))
+    ]
