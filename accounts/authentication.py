@@ -1,4 +1,8 @@
-"""Credentials on API and channel requests: Bearer, Basic (key as password), /t/."""
+"""Credentials on requests: Bearer, Basic (key as password), /t/, browser sessions.
+
+Each producer here turns what a request carries into a ``Credential``; nothing
+downstream looks at keys, tokens or sessions themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import base64
 import binascii
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 
+from .credentials import ANONYMOUS, Credential
 from .models import ApiKey, hash_key
 
 REALM = 'Bearer realm="prefixhub"'
@@ -18,7 +24,7 @@ class InvalidCredentials(Exception):
     """Credentials were sent but are malformed, unknown, expired or revoked."""
 
 
-def credential_from_request(request: HttpRequest) -> str | None:
+def raw_credential(request: HttpRequest) -> str | None:
     """The key a client sent, in whichever form it used, or None if it sent none."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
@@ -49,25 +55,39 @@ def authenticate_key(raw: str) -> ApiKey:
     return key
 
 
-def key_from_request(request: HttpRequest) -> ApiKey | None:
-    """The API key of the request, None without credentials; raises if they are bad."""
-    raw = credential_from_request(request)
+def key_credential(key: ApiKey) -> Credential:
+    """What an API key may do: act for its user, narrowed as the key says."""
+    return Credential(
+        user=key.user,
+        channel_ids=None if key.channel_id is None else frozenset({key.channel_id}),
+        read_only=key.is_read_only,
+    )
+
+
+def session_credential(request: HttpRequest) -> Credential:
+    """The signed-in browser (or nobody): every right the user's roles give."""
+    return Credential.for_user(request.user)
+
+
+def credential_from_request(request: HttpRequest) -> Credential:
+    """The credential a client sent (ANONYMOUS without any); raises if it is bad."""
+    raw = raw_credential(request)
     if raw is None:
-        return None
-    return authenticate_key(raw)
+        return ANONYMOUS
+    return key_credential(authenticate_key(raw))
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """DRF authentication by API key; ``request.auth`` is the ApiKey."""
+    """DRF authentication by API key; ``request.auth`` is the Credential."""
 
-    def authenticate(self, request: Any) -> tuple[Any, ApiKey] | None:
+    def authenticate(self, request: Any) -> tuple[Any, Credential] | None:
         try:
-            key = key_from_request(request._request)
+            credential = credential_from_request(request._request)
         except InvalidCredentials as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
-        if key is None:
+        if credential.is_anonymous:
             return None
-        return key.user, key
+        return credential.user or AnonymousUser(), credential
 
     def authenticate_header(self, request: Any) -> str:
         return REALM
@@ -81,10 +101,13 @@ class BrowserSessionAuthentication(authentication.SessionAuthentication):
     requests are not session-authenticated.
     """
 
-    def authenticate(self, request: Any) -> tuple[Any, None] | None:
+    def authenticate(self, request: Any) -> tuple[Any, Credential] | None:
         if request.content_type.startswith("multipart/"):
             return None
-        return super().authenticate(request)
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        return found[0], Credential.for_user(found[0])
 
     def enforce_csrf(self, request: Any) -> None:
         # Check the Django request: DRF's own would parse the body through DRF's

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .access import get_api_key_for_user
+from .authentication import session_credential
 from .forms import ApiKeyForm
 from .models import ApiKey, User
 
@@ -85,10 +86,10 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 def _just_created(request: HttpRequest, user: User) -> dict[str, Any] | None:
     """The key created by the previous request, popped so it is shown only once."""
     new = request.session.pop(NEW_KEY_SESSION, None)
-    if not isinstance(new, dict):
+    if not isinstance(new, dict) or not isinstance(new.get("id"), int):
         return None
     key = ApiKey.objects.filter(
-        pk=new.get("id"), user=user, revoked_at__isnull=True
+        pk=new["id"], user=user, revoked_at__isnull=True
     ).first()
     if key is None:
         return None
@@ -112,7 +113,7 @@ def _commands(key: ApiKey, secret: str) -> dict[str, str]:
 @login_required
 @require_POST
 def revoke_api_key(request: HttpRequest, key_id: int) -> HttpResponse:
-    key = get_api_key_for_user(request.user, key_id)
+    key = get_api_key_for_user(session_credential(request), key_id)
     services.revoke_api_key(key)
     messages.success(request, f"The API key “{key.name}” was revoked.")
     return redirect("accounts:api-keys")

@@ -24,7 +24,12 @@ from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from accounts.authentication import REALM, InvalidCredentials, key_from_request
+from accounts.authentication import (
+    REALM,
+    InvalidCredentials,
+    credential_from_request,
+    session_credential,
+)
 from packages.models import PackageFile
 from prefixhub.storage import index_storage, package_storage
 
@@ -64,12 +69,13 @@ def _error(status: int, message: str) -> HttpResponse:
 
 def _reader_channel(request: HttpRequest, name: str) -> Channel | HttpResponse:
     try:
-        key = key_from_request(request)
+        credential = credential_from_request(request)
     except InvalidCredentials as exc:
         return _error(401, f"{exc}.")
-    user = key.user if key is not None else request.user
+    if credential.is_anonymous:
+        credential = session_credential(request)
     try:
-        return get_channel_for_read(name, user, key)
+        return get_channel_for_read(name, credential)
     except ChannelError as exc:
         return _error(exc.status, exc.message)
 

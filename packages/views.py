@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.authentication import session_credential
 from channels import access
 from channels.commands import usage_tabs
 from channels.page_errors import channel_page
@@ -19,7 +20,7 @@ from .listing import package_overview
 @require_GET
 @channel_page
 def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
-    channel = access.get_channel_for_page(name, request.user)
+    channel = access.get_channel_for_page(name, session_credential(request))
     overview = package_overview(
         channel,
         package,
@@ -28,7 +29,7 @@ def detail(request: HttpRequest, name: str, package: str) -> HttpResponse:
     )
     if overview is None:
         raise Http404("No such package in this channel.")
-    can = access.abilities(channel, request.user)
+    can = access.abilities(channel, session_credential(request))
     context = {
         "channel": channel,
         "can": can,

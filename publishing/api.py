@@ -6,7 +6,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,13 +16,13 @@ from accounts.authentication import (
     ApiKeyAuthentication,
     BrowserSessionAuthentication,
 )
-from accounts.models import ApiKey
+from accounts.credentials import ANONYMOUS, Credential
 from channels.access import get_channel_for_upload
 from channels.exceptions import ChannelError
 from packages.models import PackageFile
 
 from . import access, services
-from .exceptions import OverwriteForbidden, PublishingError
+from .exceptions import PublishingError
 from .receive import receive
 
 
@@ -37,9 +36,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
-def api_key(request: Request) -> ApiKey | None:
-    """The API key the request authenticated with (None for a browser session)."""
-    return request.auth if isinstance(request.auth, ApiKey) else None
+def credential_of(request: Request) -> Credential:
+    """The credential the request authenticated with (ANONYMOUS without one)."""
+    return request.auth if isinstance(request.auth, Credential) else ANONYMOUS
 
 
 def _is_forced(request: Request) -> bool:
@@ -66,20 +65,14 @@ class _WriteApi(APIView):
     authentication_classes = [ApiKeyAuthentication, BrowserSessionAuthentication]
     parser_classes: list[Any] = []  # bodies are streamed, never parsed by DRF
 
-    def channel(self, request: Request, name: str) -> Any:
-        if not request.user.is_authenticated:
-            raise drf_exceptions.NotAuthenticated(
-                "Authentication required: send an API key."
-            )
-        return get_channel_for_upload(name, request.user, api_key(request))
-
 
 class UploadView(_WriteApi):
     def post(self, request: Request, channel: str) -> Response:
-        target = self.channel(request, channel)
+        credential = credential_of(request)
+        target = get_channel_for_upload(channel, credential)
         force = _is_forced(request)
-        if force and not access.may_overwrite(target, request.user, api_key(request)):
-            raise OverwriteForbidden("You may not replace files in this channel.")
+        if force:
+            access.check_overwrite(credential)
         django_request: HttpRequest = request._request
         received = receive(
             django_request,
@@ -88,7 +81,7 @@ class UploadView(_WriteApi):
         )
         try:
             package = services.publish_upload(
-                target, received=received, uploaded_by=request.user, force=force
+                target, received=received, credential=credential, force=force
             )
         finally:
             received.close()
@@ -99,15 +92,16 @@ class DeleteView(_WriteApi):
     def delete(
         self, request: Request, channel: str, subdir: str, filename: str
     ) -> Response:
-        target = self.channel(request, channel)
+        credential = credential_of(request)
+        target = access.get_channel_for_change(channel, credential)
         services.delete_package_file(
-            target, subdir=subdir, filename=filename, actor=request.user
+            target, subdir=subdir, filename=filename, actor=credential
         )
         return Response({"deleted": f"{subdir}/{filename}"}, status=200)
 
 
 class ReindexView(_WriteApi):
     def post(self, request: Request, channel: str, subdir: str) -> Response:
-        target = self.channel(request, channel)
+        target = access.get_channel_for_change(channel, credential_of(request))
         generation = services.reindex_subdir(target, subdir=subdir)
         return Response({"subdir": subdir, "generation": generation}, status=200)

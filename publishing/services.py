@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.credentials import Credential
 from channels.models import Activity, Channel, Subdir
 from channels.repodata import PackageRecordError, build_record, encode_record
 from channels.repodata.subdirs import is_known_subdir
@@ -76,17 +77,20 @@ def publish_upload(
     channel: Channel,
     *,
     received: ReceivedFile,
-    uploaded_by: Any,
+    credential: Credential,
     force: bool = False,
 ) -> PackageFile:
-    """Store a received package in ``channel`` and queue its subdir's index build."""
+    """Store a received package in ``channel`` and queue its subdir's index build.
+
+    ``credential`` is whoever publishes; access was checked by the caller.
+    """
     inspected = inspect_upload(received)
     key = storage_key(channel, inspected.subdir, received.sha256, received.filename)
     with open(received.path, "rb") as handle:
         package_storage.save(key, handle)
     try:
         return _record_upload(
-            channel, received, inspected, key=key, uploaded_by=uploaded_by, force=force
+            channel, received, inspected, key=key, credential=credential, force=force
         )
     except BaseException:
         # The key is content-addressed: a refused re-upload of identical bytes (409)
@@ -102,7 +106,7 @@ def _record_upload(
     inspected: InspectedPackage,
     *,
     key: str,
-    uploaded_by: Any,
+    credential: Credential,
     force: bool,
 ) -> PackageFile:
     record = inspected.record
@@ -121,7 +125,7 @@ def _record_upload(
         "about": _about_fields(inspected.about),
         "storage_key": key,
         "attestation": received.attestation,
-        "uploaded_by": uploaded_by if uploaded_by.is_authenticated else None,
+        "uploaded_by": credential.user,
     }
     try:
         with transaction.atomic():
@@ -148,7 +152,7 @@ def _record_upload(
                 verb = Activity.Verb.UPLOADED
             mark_names_changed(subdir, [package.name])
             record_activity(
-                channel, uploaded_by, verb, f"{package.subdir}/{package.filename}"
+                channel, credential, verb, f"{package.subdir}/{package.filename}"
             )
     except IntegrityError:
         # A concurrent upload of the same filename won the race.
@@ -200,7 +204,7 @@ def _replace(existing: PackageFile, fields: dict[str, Any]) -> PackageFile:
 
 
 def delete_package_file(
-    channel: Channel, *, subdir: str, filename: str, actor: Any
+    channel: Channel, *, subdir: str, filename: str, actor: Credential
 ) -> None:
     """Remove a file from the channel and its index; the bytes go after commit."""
     with transaction.atomic():

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.authentication import session_credential
 from channels import access
 from channels.page_errors import channel_page
 from packages.models import PackageFile
 
-from .access import may_overwrite
 from .exceptions import FileNotFound
 from .services import delete_package_file
 
@@ -28,15 +28,15 @@ ACCEPTED_EXTENSIONS = (".conda", ".tar.bz2")
 @ensure_csrf_cookie
 @channel_page
 def upload_page(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_upload_page(name, request.user)
+    channel = access.get_channel_for_upload_page(name, session_credential(request))
     context = {
         "channel": channel,
-        "can": access.abilities(channel, request.user),
+        "can": access.abilities(channel, session_credential(request)),
         "section": "upload",
         "upload_url": reverse("publishing-api:upload", args=[channel.name]),
         "max_size": settings.PREFIXHUB_MAX_UPLOAD_SIZE,
         "accepted": ",".join(ACCEPTED_EXTENSIONS),
-        "can_replace": may_overwrite(channel, request.user, None),
+        "can_replace": session_credential(request).may_overwrite,
     }
     return render(request, "publishing/upload.html", context)
 
@@ -48,7 +48,7 @@ def delete_file(
     request: HttpRequest, name: str, subdir: str, filename: str
 ) -> HttpResponse:
     """GET asks for confirmation; POST deletes the file and its index entry."""
-    channel = access.get_channel_for_file_delete(name, request.user)
+    channel = access.get_channel_for_upload_page(name, session_credential(request))
     package = PackageFile.objects.filter(
         channel=channel, subdir=subdir, filename=filename
     ).first()
@@ -59,7 +59,7 @@ def delete_file(
         return render(request, "publishing/confirm_delete.html", context)
     try:
         delete_package_file(
-            channel, subdir=subdir, filename=filename, actor=request.user
+            channel, subdir=subdir, filename=filename, actor=session_credential(request)
         )
     except FileNotFound as exc:
         raise Http404(exc.message) from None

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
+from accounts.credentials import Credential
 from channels.exceptions import InvalidChannel
 from channels.models import Activity, Channel, Membership, Role
 from prefixhub.storage import delete_prefix, index_storage, package_storage
@@ -14,12 +15,12 @@ from prefixhub.storage import delete_prefix, index_storage, package_storage
 from .index import ensure_subdir, mark_names_changed
 
 
-def record_activity(channel: Channel, actor: Any, verb: str, detail: str = "") -> None:
+def record_activity(
+    channel: Channel, actor: Credential, verb: str, detail: str = ""
+) -> None:
+    """Append to the channel's activity log what ``actor`` did."""
     Activity.objects.create(
-        channel=channel,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        verb=verb,
-        detail=detail[:500],
+        channel=channel, actor=actor.user, verb=verb, detail=detail[:500]
     )
 
 
@@ -46,7 +47,7 @@ def create_channel(
             Membership.objects.create(channel=channel, user=owner, role=Role.OWNER)
             noarch = ensure_subdir(channel, "noarch")
             mark_names_changed(noarch, [])
-            record_activity(channel, owner, Activity.Verb.CREATED)
+            record_activity(channel, Credential.for_user(owner), Activity.Verb.CREATED)
     except IntegrityError:
         raise InvalidChannel(f"A channel named '{name}' already exists.") from None
     return channel
@@ -94,7 +95,10 @@ def update_channel(
     with transaction.atomic():
         channel.save(update_fields=[*changed, "updated_at"])
         record_activity(
-            channel, actor, Activity.Verb.SETTINGS_CHANGED, _describe(channel, changed)
+            channel,
+            Credential.for_user(actor),
+            Activity.Verb.SETTINGS_CHANGED,
+            _describe(channel, changed),
         )
     return channel
 
@@ -128,7 +132,10 @@ def add_member(channel: Channel, *, user: Any, role: str, actor: Any) -> Members
                 channel=channel, user=user, role=role
             )
             record_activity(
-                channel, actor, Activity.Verb.MEMBER_ADDED, f"{user.username} as {role}"
+                channel,
+                Credential.for_user(actor),
+                Activity.Verb.MEMBER_ADDED,
+                f"{user.username} as {role}",
             )
     except IntegrityError:
         raise InvalidChannel(f"{user.username} is already a member.") from None
@@ -160,7 +167,10 @@ def change_role(channel: Channel, *, user: Any, role: str, actor: Any) -> Member
         membership.role = role
         membership.save(update_fields=["role"])
         record_activity(
-            channel, actor, Activity.Verb.MEMBER_CHANGED, f"{user.username} to {role}"
+            channel,
+            Credential.for_user(actor),
+            Activity.Verb.MEMBER_CHANGED,
+            f"{user.username} to {role}",
         )
     return membership
 
@@ -170,7 +180,12 @@ def remove_member(channel: Channel, *, user: Any, actor: Any) -> None:
     with transaction.atomic():
         membership = _membership(channel, user)
         membership.delete()
-        record_activity(channel, actor, Activity.Verb.MEMBER_REMOVED, user.username)
+        record_activity(
+            channel,
+            Credential.for_user(actor),
+            Activity.Verb.MEMBER_REMOVED,
+            user.username,
+        )
 
 
 def check_transfer(channel: Channel, *, new_owner: Any) -> None:
@@ -216,5 +231,8 @@ def transfer_ownership(channel: Channel, *, new_owner: Any, actor: Any) -> None:
         target.role = Role.OWNER
         target.save(update_fields=["role"])
         record_activity(
-            channel, actor, Activity.Verb.TRANSFERRED, f"to {new_owner.username}"
+            channel,
+            Credential.for_user(actor),
+            Activity.Verb.TRANSFERRED,
+            f"to {new_owner.username}",
         )

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.authentication import session_credential
 from packages.listing import package_summaries, search_packages
 from packages.models import PackageFile
 
@@ -20,7 +21,7 @@ from .. import access, services
 from ..commands import usage_tabs
 from ..exceptions import InvalidChannel
 from ..forms import ChannelCreateForm, channel_name_problem
-from ..models import Membership
+from ..models import Channel, Membership
 from ..page_errors import channel_page
 
 CHANNELS_PER_PAGE = 30
@@ -45,8 +46,8 @@ def _listed(channels: Any, user: Any) -> Any:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     query = _query(request)
-    member_of = access.member_channel_ids(request.user)
-    channels = access.visible_channels(request.user)
+    member_of = access.member_channel_ids(session_credential(request))
+    channels = Channel.objects.visible_to(request.user)
     mine = channels.filter(pk__in=member_of)
     packages: list[dict[str, Any]] = []
     if query:
@@ -99,12 +100,12 @@ def check_name(request: HttpRequest) -> JsonResponse:
 @require_GET
 @channel_page
 def detail(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_page(name, request.user)
+    channel = access.get_channel_for_page(name, session_credential(request))
     query = _query(request)
     page, packages = package_summaries(
         channel, query=query, page=request.GET.get("page")
     )
-    can = access.abilities(channel, request.user)
+    can = access.abilities(channel, session_credential(request))
     context = {
         "channel": channel,
         "can": can,

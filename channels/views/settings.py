@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.authentication import session_credential
 from accounts.models import User
 
 from .. import access, services
@@ -42,7 +43,7 @@ def _render(
 ) -> HttpResponse:
     context.update(
         channel=channel,
-        can=access.abilities(channel, request.user),
+        can=access.abilities(channel, session_credential(request)),
         section=section,
     )
     return render(request, f"channels/settings/{template}", context, status=status)
@@ -55,7 +56,7 @@ def _posted(request: HttpRequest) -> Any:
 @login_required
 @channel_page
 def general(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     form = ChannelSettingsForm.for_channel(channel, _posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -93,7 +94,7 @@ def _members_page(
 @login_required
 @channel_page
 def members(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     return _members_page(request, channel, AddMemberForm())
 
 
@@ -101,7 +102,7 @@ def members(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @channel_page
 def member_add(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     form = AddMemberForm(request.POST)
     if form.is_valid():
         try:
@@ -130,7 +131,7 @@ def _member_user(username: str) -> User:
 @require_POST
 @channel_page
 def member_role(request: HttpRequest, name: str, username: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     member = _member_user(username)
     form = ChangeRoleForm(request.POST)
     if not form.is_valid():
@@ -154,7 +155,7 @@ def member_role(request: HttpRequest, name: str, username: str) -> HttpResponse:
 @channel_page
 def member_remove(request: HttpRequest, name: str, username: str) -> HttpResponse:
     """GET asks for confirmation; POST removes the member."""
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     member = _member_user(username)
     if request.method == "GET":
         if not channel.memberships.filter(user=member).exists():
@@ -174,7 +175,7 @@ def member_remove(request: HttpRequest, name: str, username: str) -> HttpRespons
 @login_required
 @channel_page
 def trusted_publishers(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     return _render(request, channel, "trusted_publishers.html", "publishers")
 
 
@@ -200,7 +201,7 @@ def _danger_page(
 @login_required
 @channel_page
 def danger(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     return _danger_page(request, channel)
 
 
@@ -208,7 +209,7 @@ def danger(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @channel_page
 def transfer(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     form = TransferForm(request.POST)
     if form.is_valid():
         new_owner = form.cleaned_data["username"]
@@ -242,7 +243,7 @@ def transfer(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 @channel_page
 def delete(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     form = DeleteChannelForm(request.POST, channel=channel)
     if not form.is_valid():
         return _danger_page(request, channel, delete=form, status=400)
@@ -254,7 +255,7 @@ def delete(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @channel_page
 def activity(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, request.user)
+    channel = access.get_channel_for_manage(name, session_credential(request))
     rows = Activity.objects.filter(channel=channel).select_related("actor")
     page = Paginator(rows, ACTIVITY_PER_PAGE).get_page(request.GET.get("page"))
     return _render(request, channel, "activity.html", "activity", page=page)

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
+from accounts.authentication import key_credential
+from accounts.credentials import ANONYMOUS as NOBODY
+from accounts.credentials import Credential, TrustedWorkflow
 from accounts.models import ApiKey
 from channels.access import (
     ChannelAbilities,
@@ -18,19 +21,18 @@ from channels.access import (
     can_manage,
     can_read,
     can_write,
-    get_channel_for_file_delete,
     get_channel_for_manage,
     get_channel_for_page,
     get_channel_for_read,
     get_channel_for_upload,
     get_channel_for_upload_page,
-    key_allows,
     member_channel_ids,
     role_of,
-    visible_channels,
 )
 from channels.exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
-from publishing.access import may_overwrite
+from channels.models import Channel
+from publishing.access import check_overwrite, get_channel_for_change
+from publishing.exceptions import OverwriteForbidden
 from tests.factories import make_channel
 
 ANONYMOUS = AnonymousUser()
@@ -41,88 +43,116 @@ def key_for(user: Any, **kw: Any) -> ApiKey:
     return key
 
 
+def cred(user: Any, key: ApiKey | None = None) -> Credential:
+    """The credential a request of ``user`` carries: a session, or the key's."""
+    return key_credential(key) if key is not None else Credential.for_user(user)
+
+
+def minted(*channels: Any) -> Credential:
+    """What a minted trusted-publishing token scoped to ``channels`` carries."""
+    workflow = TrustedWorkflow(
+        token_id=1,
+        publishers=tuple((c.pk, 100 + c.pk) for c in channels),
+        provider="github",
+        repository="octo-org/pkg",
+        workflow="release.yml",
+        ref="refs/heads/main",
+        run_url="https://github.com/octo-org/pkg/actions/runs/1",
+    )
+    return Credential(
+        channel_ids=frozenset(c.pk for c in channels),
+        may_overwrite=False,
+        workflow=workflow,
+    )
+
+
 # --- role_of ------------------------------------------------------------------------
 
 
 def test_role_of_nobody_is_none(channel: Any) -> None:
-    assert role_of(channel, None) is None
+    assert role_of(channel, cred(None)) is None
 
 
 def test_role_of_an_anonymous_user_is_none(channel: Any) -> None:
-    assert role_of(channel, ANONYMOUS) is None
+    assert role_of(channel, cred(ANONYMOUS)) is None
 
 
 def test_role_of_a_member_is_their_role(
     channel: Any, private_channel: Any, alice: Any, bob: Any
 ) -> None:
-    assert role_of(channel, alice) == "owner"
-    assert role_of(channel, bob) == "contributor"
-    assert role_of(private_channel, bob) == "viewer"
+    assert role_of(channel, cred(alice)) == "owner"
+    assert role_of(channel, cred(bob)) == "contributor"
+    assert role_of(private_channel, cred(bob)) == "viewer"
 
 
 def test_role_of_a_stranger_is_none(channel: Any, charlie: Any) -> None:
-    assert role_of(channel, charlie) is None
+    assert role_of(channel, cred(charlie)) is None
 
 
-# --- key_allows -----------------------------------------------------------------------
+# --- credentials: what each producer lets through ------------------------------------
 
 
-def test_no_key_narrows_nothing(channel: Any) -> None:
-    assert key_allows(None, channel, write=True) is True
+def test_a_session_reaches_every_channel_and_may_overwrite(
+    channel: Any, alice: Any
+) -> None:
+    credential = cred(alice)
+
+    assert credential.reaches(channel.pk) is True
+    assert credential.read_only is False
+    assert credential.may_overwrite is True
 
 
-def test_a_plain_key_allows_reading_and_writing(channel: Any, alice: Any) -> None:
-    key = key_for(alice)
-
-    assert key_allows(key, channel, write=False) is True
-    assert key_allows(key, channel, write=True) is True
+def test_an_anonymous_visitor_is_the_anonymous_credential() -> None:
+    assert cred(ANONYMOUS) is NOBODY
+    assert cred(None).is_anonymous is True
 
 
-def test_a_key_narrowed_to_another_channel_allows_nothing_here(
+def test_a_plain_key_acts_for_its_user_everywhere(channel: Any, alice: Any) -> None:
+    credential = cred(alice, key_for(alice))
+
+    assert credential.user == alice
+    assert credential.reaches(channel.pk) is True
+    assert credential.read_only is False
+
+
+def test_a_key_narrowed_to_a_channel_reaches_only_that_one(
     channel: Any, private_channel: Any, alice: Any
 ) -> None:
-    key = key_for(alice, channel=private_channel)
+    credential = cred(alice, key_for(alice, channel=private_channel))
 
-    assert key_allows(key, channel, write=False) is False
-    assert key_allows(key, channel, write=True) is False
-
-
-def test_a_key_narrowed_to_this_channel_allows_it(channel: Any, alice: Any) -> None:
-    assert key_allows(key_for(alice, channel=channel), channel, write=True) is True
+    assert credential.reaches(private_channel.pk) is True
+    assert credential.reaches(channel.pk) is False
 
 
-def test_a_read_only_key_allows_reading_only(channel: Any, alice: Any) -> None:
-    key = key_for(alice, is_read_only=True)
-
-    assert key_allows(key, channel, write=False) is True
-    assert key_allows(key, channel, write=True) is False
+def test_a_read_only_key_is_read_only(channel: Any, alice: Any) -> None:
+    assert cred(alice, key_for(alice, is_read_only=True)).read_only is True
 
 
 # --- can_read -----------------------------------------------------------------------------
 
 
 def test_anyone_can_read_a_public_channel(channel: Any, charlie: Any) -> None:
-    assert can_read(channel, ANONYMOUS) is True
-    assert can_read(channel, None) is True
-    assert can_read(channel, charlie) is True
+    assert can_read(channel, cred(ANONYMOUS)) is True
+    assert can_read(channel, cred(None)) is True
+    assert can_read(channel, cred(charlie)) is True
 
 
 def test_members_can_read_a_private_channel(
     private_channel: Any, alice: Any, bob: Any
 ) -> None:
-    assert can_read(private_channel, alice) is True
-    assert can_read(private_channel, bob) is True
+    assert can_read(private_channel, cred(alice)) is True
+    assert can_read(private_channel, cred(bob)) is True
 
 
 def test_strangers_cannot_read_a_private_channel(
     private_channel: Any, charlie: Any
 ) -> None:
-    assert can_read(private_channel, charlie) is False
-    assert can_read(private_channel, ANONYMOUS) is False
+    assert can_read(private_channel, cred(charlie)) is False
+    assert can_read(private_channel, cred(ANONYMOUS)) is False
 
 
 def test_a_read_only_key_can_read(private_channel: Any, bob: Any) -> None:
-    assert can_read(private_channel, bob, key_for(bob, is_read_only=True)) is True
+    assert can_read(private_channel, cred(bob, key_for(bob, is_read_only=True))) is True
 
 
 def test_a_key_narrowed_elsewhere_cannot_read_even_a_public_channel(
@@ -130,39 +160,42 @@ def test_a_key_narrowed_elsewhere_cannot_read_even_a_public_channel(
 ) -> None:
     key = key_for(bob, channel=private_channel)
 
-    assert can_read(channel, bob, key) is False
-    assert can_read(private_channel, bob, key) is True
+    assert can_read(channel, cred(bob, key)) is False
+    assert can_read(private_channel, cred(bob, key)) is True
 
 
 # --- can_write ----------------------------------------------------------------------------
 
 
 def test_owner_and_contributor_can_write(channel: Any, alice: Any, bob: Any) -> None:
-    assert can_write(channel, alice) is True
-    assert can_write(channel, bob) is True
+    assert can_write(channel, cred(alice)) is True
+    assert can_write(channel, cred(bob)) is True
 
 
 def test_a_viewer_cannot_write(private_channel: Any, bob: Any) -> None:
-    assert can_write(private_channel, bob) is False
+    assert can_write(private_channel, cred(bob)) is False
 
 
 def test_strangers_and_anonymous_cannot_write(channel: Any, charlie: Any) -> None:
-    assert can_write(channel, charlie) is False
-    assert can_write(channel, ANONYMOUS) is False
+    assert can_write(channel, cred(charlie)) is False
+    assert can_write(channel, cred(ANONYMOUS)) is False
 
 
 def test_a_read_only_key_cannot_write(channel: Any, alice: Any) -> None:
-    assert can_write(channel, alice, key_for(alice, is_read_only=True)) is False
+    assert can_write(channel, cred(alice, key_for(alice, is_read_only=True))) is False
 
 
 def test_a_key_narrowed_elsewhere_cannot_write(
     channel: Any, private_channel: Any, alice: Any
 ) -> None:
-    assert can_write(channel, alice, key_for(alice, channel=private_channel)) is False
+    assert (
+        can_write(channel, cred(alice, key_for(alice, channel=private_channel)))
+        is False
+    )
 
 
 def test_a_key_never_adds_rights_its_user_lacks(channel: Any, charlie: Any) -> None:
-    assert can_write(channel, charlie, key_for(charlie, channel=channel)) is False
+    assert can_write(channel, cred(charlie, key_for(charlie, channel=channel))) is False
 
 
 # --- can_manage ---------------------------------------------------------------------------
@@ -171,28 +204,28 @@ def test_a_key_never_adds_rights_its_user_lacks(channel: Any, charlie: Any) -> N
 def test_only_the_owner_can_manage(
     channel: Any, private_channel: Any, alice: Any, bob: Any, charlie: Any
 ) -> None:
-    assert can_manage(channel, alice) is True
-    assert can_manage(channel, bob) is False
-    assert can_manage(private_channel, bob) is False
-    assert can_manage(channel, charlie) is False
-    assert can_manage(channel, ANONYMOUS) is False
+    assert can_manage(channel, cred(alice)) is True
+    assert can_manage(channel, cred(bob)) is False
+    assert can_manage(private_channel, cred(bob)) is False
+    assert can_manage(channel, cred(charlie)) is False
+    assert can_manage(channel, cred(ANONYMOUS)) is False
 
 
 # --- get_channel_for_read -------------------------------------------------------------------
 
 
 def test_reading_a_public_channel_returns_it(channel: Any) -> None:
-    assert get_channel_for_read("demo", ANONYMOUS) == channel
+    assert get_channel_for_read("demo", cred(ANONYMOUS)) == channel
 
 
 def test_reading_looks_channel_names_up_case_insensitively(channel: Any) -> None:
-    assert get_channel_for_read("Demo", ANONYMOUS) == channel
+    assert get_channel_for_read("Demo", cred(ANONYMOUS)) == channel
 
 
 def test_a_member_reading_a_private_channel_gets_it(
     private_channel: Any, bob: Any
 ) -> None:
-    assert get_channel_for_read("secret", bob, key_for(bob)) == private_channel
+    assert get_channel_for_read("secret", cred(bob, key_for(bob))) == private_channel
 
 
 @pytest.mark.parametrize("user", [None, ANONYMOUS])
@@ -200,7 +233,7 @@ def test_anonymous_readers_of_a_private_channel_must_authenticate(
     private_channel: Any, user: Any
 ) -> None:
     with pytest.raises(AuthenticationRequired) as raised:
-        get_channel_for_read("secret", user)
+        get_channel_for_read("secret", cred(user))
 
     assert raised.value.status == 401
 
@@ -209,9 +242,9 @@ def test_anonymous_readers_of_an_unknown_channel_must_authenticate_too(
     private_channel: Any,
 ) -> None:
     with pytest.raises(AuthenticationRequired) as unknown:
-        get_channel_for_read("hidden", ANONYMOUS)
+        get_channel_for_read("hidden", cred(ANONYMOUS))
     with pytest.raises(AuthenticationRequired) as private:
-        get_channel_for_read("secret", ANONYMOUS)
+        get_channel_for_read("secret", cred(ANONYMOUS))
 
     assert unknown.value.message.replace("hidden", "secret") == private.value.message
 
@@ -220,7 +253,7 @@ def test_a_stranger_reading_a_private_channel_is_forbidden(
     private_channel: Any, charlie: Any
 ) -> None:
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_read("secret", charlie)
+        get_channel_for_read("secret", cred(charlie))
 
     assert raised.value.status == 403
 
@@ -229,14 +262,14 @@ def test_a_signed_in_reader_of_an_unknown_channel_is_forbidden_too(
     charlie: Any,
 ) -> None:
     with pytest.raises(AccessForbidden):
-        get_channel_for_read("hidden", charlie)
+        get_channel_for_read("hidden", cred(charlie))
 
 
 def test_a_narrowed_key_reading_another_channel_is_forbidden(
     channel: Any, private_channel: Any, bob: Any
 ) -> None:
     with pytest.raises(AccessForbidden):
-        get_channel_for_read("demo", bob, key_for(bob, channel=private_channel))
+        get_channel_for_read("demo", cred(bob, key_for(bob, channel=private_channel)))
 
 
 # --- get_channel_for_upload -----------------------------------------------------------------
@@ -245,12 +278,12 @@ def test_a_narrowed_key_reading_another_channel_is_forbidden(
 @pytest.mark.parametrize("user", [None, ANONYMOUS])
 def test_anonymous_uploaders_must_authenticate(channel: Any, user: Any) -> None:
     with pytest.raises(AuthenticationRequired):
-        get_channel_for_upload("demo", user)
+        get_channel_for_upload("demo", cred(user))
 
 
 def test_uploading_to_an_unknown_channel_is_not_found(alice: Any) -> None:
     with pytest.raises(ChannelNotFound) as raised:
-        get_channel_for_upload("nowhere", alice)
+        get_channel_for_upload("nowhere", cred(alice))
 
     assert raised.value.status == 404
 
@@ -259,9 +292,9 @@ def test_a_stranger_uploading_to_a_private_channel_finds_nothing(
     private_channel: Any, charlie: Any
 ) -> None:
     with pytest.raises(ChannelNotFound) as private:
-        get_channel_for_upload("secret", charlie)
+        get_channel_for_upload("secret", cred(charlie))
     with pytest.raises(ChannelNotFound) as unknown:
-        get_channel_for_upload("secrex", charlie)
+        get_channel_for_upload("secrex", cred(charlie))
 
     assert private.value.message == unknown.value.message.replace("secrex", "secret")
 
@@ -270,14 +303,14 @@ def test_a_stranger_uploading_to_a_public_channel_is_forbidden(
     channel: Any, charlie: Any
 ) -> None:
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload("demo", charlie, key_for(charlie))
+        get_channel_for_upload("demo", cred(charlie, key_for(charlie)))
 
     assert raised.value.message == "You may not upload to channel 'demo'."
 
 
 def test_a_viewer_uploading_is_forbidden(private_channel: Any, bob: Any) -> None:
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload("secret", bob)
+        get_channel_for_upload("secret", cred(bob))
 
     assert raised.value.message == "You may not upload to channel 'secret'."
 
@@ -286,7 +319,7 @@ def test_a_read_only_key_uploading_is_forbidden_because_of_the_key(
     channel: Any, alice: Any
 ) -> None:
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload("demo", alice, key_for(alice, is_read_only=True))
+        get_channel_for_upload("demo", cred(alice, key_for(alice, is_read_only=True)))
 
     assert raised.value.message == "This API key may not write to channel 'demo'."
 
@@ -297,7 +330,7 @@ def test_a_key_narrowed_elsewhere_uploading_is_forbidden_because_of_the_key(
     key = key_for(alice, channel=channel)
 
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload("secret", alice, key)
+        get_channel_for_upload("secret", cred(alice, key))
 
     assert raised.value.message == "This API key may not write to channel 'secret'."
 
@@ -306,7 +339,7 @@ def test_a_viewer_with_a_read_only_key_is_told_about_the_key(
     private_channel: Any, bob: Any
 ) -> None:
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload("secret", bob, key_for(bob, is_read_only=True))
+        get_channel_for_upload("secret", cred(bob, key_for(bob, is_read_only=True)))
 
     assert "API key" in raised.value.message
 
@@ -314,20 +347,23 @@ def test_a_viewer_with_a_read_only_key_is_told_about_the_key(
 def test_owner_and_contributor_get_the_channel_to_upload_to(
     channel: Any, alice: Any, bob: Any
 ) -> None:
-    assert get_channel_for_upload("demo", alice) == channel
-    assert get_channel_for_upload("DEMO", bob, key_for(bob, channel=channel)) == channel
+    assert get_channel_for_upload("demo", cred(alice)) == channel
+    assert (
+        get_channel_for_upload("DEMO", cred(bob, key_for(bob, channel=channel)))
+        == channel
+    )
 
 
 # --- get_channel_for_manage -----------------------------------------------------------------
 
 
 def test_the_owner_gets_the_channel_to_manage(private_channel: Any, alice: Any) -> None:
-    assert get_channel_for_manage("secret", alice) == private_channel
+    assert get_channel_for_manage("secret", cred(alice)) == private_channel
 
 
 def test_managing_an_unknown_channel_is_not_found(alice: Any) -> None:
     with pytest.raises(ChannelNotFound):
-        get_channel_for_manage("nowhere", alice)
+        get_channel_for_manage("nowhere", cred(alice))
 
 
 @pytest.mark.parametrize("who", ["charlie", "anonymous"])
@@ -337,7 +373,7 @@ def test_outsiders_managing_a_private_channel_find_nothing(
     user = charlie if who == "charlie" else ANONYMOUS
 
     with pytest.raises(ChannelNotFound):
-        get_channel_for_manage("secret", user)
+        get_channel_for_manage("secret", cred(user))
 
 
 @pytest.mark.parametrize("who", ["bob", "charlie", "anonymous"])
@@ -347,7 +383,7 @@ def test_non_owners_managing_a_public_channel_are_forbidden(
     user = {"bob": bob, "charlie": charlie, "anonymous": ANONYMOUS}[who]
 
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_manage("demo", user)
+        get_channel_for_manage("demo", cred(user))
 
     assert raised.value.message == "Only the channel's owner can do this."
 
@@ -356,51 +392,62 @@ def test_a_viewer_managing_a_private_channel_is_forbidden(
     private_channel: Any, bob: Any
 ) -> None:
     with pytest.raises(AccessForbidden):
-        get_channel_for_manage("secret", bob)
+        get_channel_for_manage("secret", cred(bob))
 
 
-# --- may_overwrite ----------------------------------------------------------------------
+# --- publishing.access: replacing and removing files ---------------------------------
 
 
-def test_owner_and_contributor_may_overwrite(
+def test_sessions_and_keys_may_overwrite(alice: Any) -> None:
+    check_overwrite(cred(alice))
+    check_overwrite(cred(alice, key_for(alice)))
+
+
+def test_a_minted_token_may_not_overwrite(channel: Any) -> None:
+    with pytest.raises(OverwriteForbidden) as raised:
+        check_overwrite(minted(channel))
+
+    assert raised.value.status == 403
+
+
+def test_owner_and_contributor_may_delete_and_reindex(
     channel: Any, alice: Any, bob: Any
 ) -> None:
-    assert may_overwrite(channel, alice, None) is True
-    assert may_overwrite(channel, bob, key_for(bob)) is True
+    assert get_channel_for_change("demo", cred(alice)) == channel
+    assert get_channel_for_change("demo", cred(bob, key_for(bob))) == channel
 
 
-def test_viewers_and_strangers_may_not_overwrite(
-    private_channel: Any, channel: Any, bob: Any, charlie: Any
+def test_a_viewer_may_not_delete(private_channel: Any, bob: Any) -> None:
+    with pytest.raises(AccessForbidden):
+        get_channel_for_change("secret", cred(bob))
+
+
+def test_a_minted_token_may_not_delete_or_reindex_even_in_its_channel(
+    channel: Any,
 ) -> None:
-    assert may_overwrite(private_channel, bob, None) is False
-    assert may_overwrite(channel, charlie, None) is False
-    assert may_overwrite(channel, ANONYMOUS, None) is False
+    with pytest.raises(AccessForbidden) as raised:
+        get_channel_for_change("demo", minted(channel))
 
-
-def test_read_only_and_narrowed_keys_may_not_overwrite(
-    channel: Any, private_channel: Any, alice: Any
-) -> None:
-    assert may_overwrite(channel, alice, key_for(alice, is_read_only=True)) is False
-    assert (
-        may_overwrite(channel, alice, key_for(alice, channel=private_channel)) is False
-    )
+    assert "only upload new files" in raised.value.message
 
 
 # --- abilities --------------------------------------------------------------------------
 
 
 def test_the_owner_may_write_and_manage(channel: Any, alice: Any) -> None:
-    assert abilities(channel, alice) == ChannelAbilities(
+    assert abilities(channel, cred(alice)) == ChannelAbilities(
         can_write=True, can_manage=True
     )
 
 
 def test_a_contributor_may_write_but_not_manage(channel: Any, bob: Any) -> None:
-    assert abilities(channel, bob) == ChannelAbilities(can_write=True, can_manage=False)
+    assert abilities(channel, cred(bob)) == ChannelAbilities(
+        can_write=True, can_manage=False
+    )
 
 
 def test_a_viewer_may_neither_write_nor_manage(private_channel: Any, bob: Any) -> None:
-    assert abilities(private_channel, bob) == ChannelAbilities(
+    assert abilities(private_channel, cred(bob)) == ChannelAbilities(
         can_write=False, can_manage=False
     )
 
@@ -410,29 +457,29 @@ def test_strangers_and_anonymous_visitors_may_neither_write_nor_manage(
 ) -> None:
     nothing = ChannelAbilities(can_write=False, can_manage=False)
 
-    assert abilities(channel, charlie) == nothing
-    assert abilities(channel, ANONYMOUS) == nothing
-    assert abilities(channel, None) == nothing
+    assert abilities(channel, cred(charlie)) == nothing
+    assert abilities(channel, cred(ANONYMOUS)) == nothing
+    assert abilities(channel, cred(None)) == nothing
 
 
 # --- get_channel_for_page ---------------------------------------------------------------
 
 
 def test_anyone_sees_the_pages_of_a_public_channel(channel: Any, charlie: Any) -> None:
-    assert get_channel_for_page("demo", ANONYMOUS) == channel
-    assert get_channel_for_page("demo", None) == channel
-    assert get_channel_for_page("demo", charlie) == channel
+    assert get_channel_for_page("demo", cred(ANONYMOUS)) == channel
+    assert get_channel_for_page("demo", cred(None)) == channel
+    assert get_channel_for_page("demo", cred(charlie)) == channel
 
 
 def test_pages_look_channel_names_up_case_insensitively(channel: Any) -> None:
-    assert get_channel_for_page("DeMo", ANONYMOUS) == channel
+    assert get_channel_for_page("DeMo", cred(ANONYMOUS)) == channel
 
 
 def test_members_see_the_pages_of_a_private_channel(
     private_channel: Any, alice: Any, bob: Any
 ) -> None:
-    assert get_channel_for_page("secret", alice) == private_channel
-    assert get_channel_for_page("secret", bob) == private_channel
+    assert get_channel_for_page("secret", cred(alice)) == private_channel
+    assert get_channel_for_page("secret", cred(bob)) == private_channel
 
 
 @pytest.mark.parametrize("who", ["charlie", "anonymous", "nobody"])
@@ -442,7 +489,7 @@ def test_outsiders_find_no_pages_for_a_private_channel(
     user = {"charlie": charlie, "anonymous": ANONYMOUS, "nobody": None}[who]
 
     with pytest.raises(ChannelNotFound) as raised:
-        get_channel_for_page("secret", user)
+        get_channel_for_page("secret", cred(user))
 
     assert raised.value.status == 404
 
@@ -451,9 +498,9 @@ def test_a_private_channel_page_answers_like_an_unknown_one(
     private_channel: Any, charlie: Any
 ) -> None:
     with pytest.raises(ChannelNotFound) as private:
-        get_channel_for_page("secret", charlie)
+        get_channel_for_page("secret", cred(charlie))
     with pytest.raises(ChannelNotFound) as unknown:
-        get_channel_for_page("secrex", charlie)
+        get_channel_for_page("secrex", cred(charlie))
 
     assert private.value.message == unknown.value.message.replace("secrex", "secret")
 
@@ -462,7 +509,7 @@ def test_the_pages_of_an_unknown_channel_are_not_found_even_for_members(
     channel: Any, alice: Any
 ) -> None:
     with pytest.raises(ChannelNotFound):
-        get_channel_for_page("nowhere", alice)
+        get_channel_for_page("nowhere", cred(alice))
 
 
 # --- get_channel_for_upload_page --------------------------------------------------------
@@ -471,19 +518,19 @@ def test_the_pages_of_an_unknown_channel_are_not_found_even_for_members(
 def test_owner_and_contributor_get_the_upload_page(
     channel: Any, alice: Any, bob: Any
 ) -> None:
-    assert get_channel_for_upload_page("demo", alice) == channel
-    assert get_channel_for_upload_page("Demo", bob) == channel
+    assert get_channel_for_upload_page("demo", cred(alice)) == channel
+    assert get_channel_for_upload_page("Demo", cred(bob)) == channel
 
 
 def test_the_owner_gets_the_upload_page_of_a_private_channel(
     private_channel: Any, alice: Any
 ) -> None:
-    assert get_channel_for_upload_page("secret", alice) == private_channel
+    assert get_channel_for_upload_page("secret", cred(alice)) == private_channel
 
 
 def test_a_viewer_is_refused_the_upload_page(private_channel: Any, bob: Any) -> None:
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload_page("secret", bob)
+        get_channel_for_upload_page("secret", cred(bob))
 
     assert raised.value.message == "You may not upload to channel 'secret'."
 
@@ -495,7 +542,7 @@ def test_outsiders_are_refused_the_upload_page_of_a_public_channel(
     user = charlie if who == "charlie" else ANONYMOUS
 
     with pytest.raises(AccessForbidden) as raised:
-        get_channel_for_upload_page("demo", user)
+        get_channel_for_upload_page("demo", cred(user))
 
     assert raised.value.status == 403
 
@@ -507,76 +554,36 @@ def test_outsiders_find_no_upload_page_for_a_private_channel(
     user = charlie if who == "charlie" else ANONYMOUS
 
     with pytest.raises(ChannelNotFound):
-        get_channel_for_upload_page("secret", user)
+        get_channel_for_upload_page("secret", cred(user))
 
 
 def test_the_upload_page_of_an_unknown_channel_is_not_found(alice: Any) -> None:
     with pytest.raises(ChannelNotFound):
-        get_channel_for_upload_page("nowhere", alice)
+        get_channel_for_upload_page("nowhere", cred(alice))
 
 
-# --- get_channel_for_file_delete --------------------------------------------------------
-
-
-def test_owner_and_contributor_may_delete_files_from_the_website(
-    channel: Any, alice: Any, bob: Any
-) -> None:
-    assert get_channel_for_file_delete("demo", alice) == channel
-    assert get_channel_for_file_delete("demo", bob) == channel
-
-
-def test_a_viewer_may_not_delete_files(private_channel: Any, bob: Any) -> None:
-    with pytest.raises(AccessForbidden):
-        get_channel_for_file_delete("secret", bob)
-
-
-@pytest.mark.parametrize("who", ["charlie", "anonymous"])
-def test_outsiders_may_not_delete_files_from_a_public_channel(
-    channel: Any, charlie: Any, who: str
-) -> None:
-    user = charlie if who == "charlie" else ANONYMOUS
-
-    with pytest.raises(AccessForbidden):
-        get_channel_for_file_delete("demo", user)
-
-
-@pytest.mark.parametrize("who", ["charlie", "anonymous"])
-def test_outsiders_deleting_files_of_a_private_channel_find_nothing(
-    private_channel: Any, charlie: Any, who: str
-) -> None:
-    user = charlie if who == "charlie" else ANONYMOUS
-
-    with pytest.raises(ChannelNotFound):
-        get_channel_for_file_delete("secret", user)
-
-
-def test_deleting_files_of_an_unknown_channel_is_not_found(alice: Any) -> None:
-    with pytest.raises(ChannelNotFound):
-        get_channel_for_file_delete("nowhere", alice)
-
-
-# --- visible_channels -------------------------------------------------------------------
+# --- Channel.objects.visible_to -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("user", [None, ANONYMOUS])
 def test_anonymous_visitors_see_only_public_channels(
     channel: Any, private_channel: Any, user: Any
 ) -> None:
-    assert list(visible_channels(user)) == [channel]
+    assert list(Channel.objects.visible_to(user)) == [channel]
 
 
 def test_a_stranger_sees_only_public_channels(
     channel: Any, private_channel: Any, charlie: Any
 ) -> None:
-    assert list(visible_channels(charlie)) == [channel]
+    assert list(Channel.objects.visible_to(charlie)) == [channel]
 
 
 def test_members_see_public_channels_and_their_private_ones_once_each(
     channel: Any, private_channel: Any, alice: Any, bob: Any
 ) -> None:
     # demo has two members: the join must not list it twice.
-    assert list(visible_channels(alice)) == [channel, private_channel]
-    assert list(visible_channels(bob)) == [channel, private_channel]
+    assert list(Channel.objects.visible_to(alice)) == [channel, private_channel]
+    assert list(Channel.objects.visible_to(bob)) == [channel, private_channel]
 
 
 def test_members_do_not_see_other_private_channels(
@@ -584,7 +591,7 @@ def test_members_do_not_see_other_private_channels(
 ) -> None:
     own = make_channel("charlies", owner=charlie, is_private=True)
 
-    assert list(visible_channels(charlie)) == [own, channel]
+    assert list(Channel.objects.visible_to(charlie)) == [own, channel]
 
 
 # --- member_channel_ids -----------------------------------------------------------------
@@ -594,13 +601,13 @@ def test_members_do_not_see_other_private_channels(
 def test_anonymous_visitors_belong_to_no_channel(
     channel: Any, private_channel: Any, user: Any
 ) -> None:
-    assert list(member_channel_ids(user)) == []
+    assert list(member_channel_ids(cred(user))) == []
 
 
 def test_a_stranger_belongs_to_no_channel(
     channel: Any, private_channel: Any, charlie: Any
 ) -> None:
-    assert list(member_channel_ids(charlie)) == []
+    assert list(member_channel_ids(cred(charlie))) == []
 
 
 def test_members_belong_to_their_channels_whatever_their_role(
@@ -608,5 +615,5 @@ def test_members_belong_to_their_channels_whatever_their_role(
 ) -> None:
     both = {channel.pk, private_channel.pk}
 
-    assert set(member_channel_ids(alice)) == both
-    assert set(member_channel_ids(bob)) == both
+    assert set(member_channel_ids(cred(alice))) == both
+    assert set(member_channel_ids(cred(bob))) == both

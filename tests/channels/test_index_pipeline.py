@@ -17,6 +17,7 @@ import zstandard
 from django.utils import timezone
 from django.utils.functional import empty
 
+from accounts.credentials import Credential
 from channels import locks
 from channels.exceptions import InvalidChannel
 from channels.models import Activity, Channel, Lease, RetiredShard, ShardName, Subdir
@@ -51,7 +52,12 @@ def put(channel: Channel, path: Path, user: Any, *, force: bool = False) -> None
         io.BytesIO(path.read_bytes()), {"HTTP_X_FILE_NAME": path.name}, limit=10**8
     )
     try:
-        publish_upload(channel, received=received, uploaded_by=user, force=force)
+        publish_upload(
+            channel,
+            received=received,
+            credential=Credential.for_user(user),
+            force=force,
+        )
     finally:
         received.close()
 
@@ -283,7 +289,12 @@ def test_a_name_whose_last_file_is_deleted_leaves_the_index(
     publish_index(subdir.pk)
     old = current_shards(subdir)["other-tool"]
 
-    delete_package_file(channel, subdir="noarch", filename=other_pkg.name, actor=alice)
+    delete_package_file(
+        channel,
+        subdir="noarch",
+        filename=other_pkg.name,
+        actor=Credential.for_user(alice),
+    )
     result = publish_index(subdir.pk)
 
     assert result.shards_written == []
@@ -307,7 +318,12 @@ def test_a_name_deleted_and_uploaded_again_during_a_build_stays(
     subdir = noarch(channel)
     publish_index(subdir.pk)
     put(channel, demo_v2, alice)
-    delete_package_file(channel, subdir="noarch", filename=other_pkg.name, actor=alice)
+    delete_package_file(
+        channel,
+        subdir="noarch",
+        filename=other_pkg.name,
+        actor=Credential.for_user(alice),
+    )
     uploaded: list[bool] = []
 
     def upload_meanwhile(storage: RecordingStorage, name: str, data: bytes) -> None:

@@ -133,7 +133,7 @@ def test_a_new_member_is_a_viewer_unless_chosen_otherwise(
     page = client.get("/channels/demo/settings/members").content.decode()
     add_form = page.split('id="id_role"')[1].split("</select>")[0]
     assert '<option value="viewer" selected>' in add_form
-    assert "contributor\" selected" not in add_form
+    assert 'contributor" selected' not in add_form
 
 
 def test_a_role_change_reads_as_a_sentence(
