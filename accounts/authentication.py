@@ -37,20 +37,20 @@ def raw_credential(request: HttpRequest) -> str | None:
             try:
                 decoded = base64.b64decode(value, validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
-                raise InvalidCredentials("malformed Basic credentials") from None
+                raise InvalidCredentials("Malformed Basic credentials.") from None
             # conda and .netrc send user:password; the user name is ignored.
             return decoded.partition(":")[2] or None
-        raise InvalidCredentials("unsupported Authorization scheme")
+        raise InvalidCredentials("Unsupported Authorization scheme.")
     return getattr(request, "path_token", None)
 
 
 def authenticate_key(raw: str) -> ApiKey:
     """The usable key for ``raw``; raises InvalidCredentials for anything else."""
     if len(raw) > 200:
-        raise InvalidCredentials("invalid API key")
+        raise InvalidCredentials("Invalid API key.")
     key = ApiKey.objects.select_related("user").filter(key_hash=hash_key(raw)).first()
     if key is None or not key.is_usable or not key.user.is_active:
-        raise InvalidCredentials("invalid, expired or revoked API key")
+        raise InvalidCredentials("Invalid, expired or revoked API key.")
     key.touch()
     return key
 

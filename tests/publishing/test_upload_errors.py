@@ -590,7 +590,7 @@ def test_uploading_with_an_unusable_key_is_unauthorised(
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert "invalid, expired or revoked" in detail(response)
+    assert detail(response) == "Invalid, expired or revoked API key."
     assert_nothing_stored(spool_dir)
 
 
