@@ -75,10 +75,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     keys = ApiKey.objects.filter(user=user, revoked_at__isnull=True).select_related(
         "channel"
     )
+    created = _just_created(request, user)
+    if created:
+        # Focus stays at the top, on the new key, not on the form below it.
+        form.fields["name"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "accounts/api_keys.html",
-        {"form": form, "keys": keys, "created": _just_created(request, user)},
+        {"form": form, "keys": keys, "created": created},
         status=400 if form.errors else 200,
     )
 

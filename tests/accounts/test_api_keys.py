@@ -110,6 +110,13 @@ def test_a_creation_redirects_so_a_refresh_creates_no_second_key(
     assert ApiKey.objects.count() == 1
 
 
+def test_the_page_with_a_new_key_does_not_jump_to_the_form(alice: Any) -> None:
+    client = signed_in(alice)
+    assert "autofocus" in client.get(URL).content.decode()
+    shown = client.post(URL, {"name": "laptop", "expiry": "30"}, follow=True)
+    assert "autofocus" not in shown.content.decode()
+
+
 def test_a_secret_is_not_shown_for_a_key_revoked_meanwhile(alice: Any) -> None:
     client = signed_in(alice)
     client.post(URL, {"name": "laptop", "expiry": "30"})
