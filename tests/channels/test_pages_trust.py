@@ -182,3 +182,12 @@ def test_connected_accounts_show_no_empty_heading_without_providers(
     assert "Connect another account" not in page
     assert "Add a Third-Party Account" not in page
     assert "no sign-in through GitHub or Google" in page
+
+
+def test_the_upload_page_offers_replacing_to_those_who_may_overwrite(
+    client: Client, channel: Any, bob: Any
+) -> None:
+    client.force_login(bob)  # a contributor
+    page = client.get("/channels/demo/settings/upload").content.decode()
+    assert 'id="replace"' in page
+    assert 'aria-describedby="replace_helptext"' in page
