@@ -14,6 +14,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 
+from publishing.oidc import tokens as minted_tokens
+
 from .credentials import ANONYMOUS, Credential
 from .models import ApiKey, hash_key
 
@@ -41,7 +43,12 @@ def raw_credential(request: HttpRequest) -> str | None:
             # conda and .netrc send user:password; the user name is ignored.
             return decoded.partition(":")[2] or None
         raise InvalidCredentials("Unsupported Authorization scheme.")
-    return getattr(request, "path_token", None)
+    token: str | None = getattr(request, "path_token", None)
+    if token is not None and token.startswith(minted_tokens.PREFIX):
+        # Minted tokens only ever go in an Authorization header: URLs end up in
+        # logs, and a token there could be replayed for its 15 minutes.
+        raise InvalidCredentials("Trusted-publishing tokens are not accepted in URLs.")
+    return token
 
 
 def authenticate_key(raw: str) -> ApiKey:
@@ -74,6 +81,11 @@ def credential_from_request(request: HttpRequest) -> Credential:
     raw = raw_credential(request)
     if raw is None:
         return ANONYMOUS
+    if raw.startswith(minted_tokens.PREFIX):
+        try:
+            return minted_tokens.authenticate(raw)
+        except minted_tokens.TokenRejected as exc:
+            raise InvalidCredentials(str(exc)) from None
     return key_credential(authenticate_key(raw))
 
 

@@ -182,6 +182,8 @@ class Activity(models.Model):
         MEMBER_REMOVED = "member_removed", "removed a member"
         SETTINGS_CHANGED = "settings_changed", "changed settings"
         TRANSFERRED = "transferred", "transferred ownership"
+        PUBLISHER_ADDED = "publisher_added", "added a trusted publisher"
+        PUBLISHER_REMOVED = "publisher_removed", "removed a trusted publisher"
 
     channel = models.ForeignKey(
         Channel, on_delete=models.CASCADE, related_name="activity"
@@ -191,6 +193,9 @@ class Activity(models.Model):
     )
     verb = models.CharField(max_length=32, choices=Verb.choices)
     detail = models.CharField(max_length=500, blank=True)
+    # The CI run behind a trusted-publishing upload (repository, workflow, ref, run
+    # link); empty for people.
+    workflow = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

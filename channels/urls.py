@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from publishing import views as publishing_views
+
 from .views import pages
 from .views import settings as settings_views
 
@@ -35,7 +37,7 @@ urlpatterns = [
     ),
     path(
         "channels/<str:name>/settings/trusted-publishers",
-        settings_views.trusted_publishers,
+        publishing_views.trusted_publishers,
         name="trusted-publishers",
     ),
     path("channels/<str:name>/settings/danger", settings_views.danger, name="danger"),

@@ -47,6 +47,9 @@ class PackageFile(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Set when a trusted publisher's CI run uploaded the file: repository, workflow,
+    # ref and run link (accounts.credentials.TrustedWorkflow.as_record).
+    published_via = models.JSONField(default=dict, blank=True)
 
     objects = PackageFileQuerySet.as_manager()
 

@@ -272,6 +272,14 @@ STORAGES = {
 
 # --- channels, uploads, serving -----------------------------------------------------
 PREFIXHUB_MAX_UPLOAD_SIZE = env_int("PREFIXHUB_MAX_UPLOAD_SIZE", 1024**3)
+# What reading one uploaded archive may cost (decompression bombs): bytes unpacked
+# per uploaded byte (at least 16 MiB) and in all, tar entries, info/*.json size.
+PREFIXHUB_MAX_UNPACKED_RATIO = env_int("PREFIXHUB_MAX_UNPACKED_RATIO", 200)
+PREFIXHUB_MAX_UNPACKED_SIZE = env_int("PREFIXHUB_MAX_UNPACKED_SIZE", 20 * 1024**3)
+PREFIXHUB_MAX_ARCHIVE_ENTRIES = env_int("PREFIXHUB_MAX_ARCHIVE_ENTRIES", 200_000)
+PREFIXHUB_MAX_INFO_JSON_SIZE = env_int("PREFIXHUB_MAX_INFO_JSON_SIZE", 1024**2)
+# Every index download carries each record: a cap keeps one upload from bloating it.
+PREFIXHUB_MAX_RECORD_SIZE = env_int("PREFIXHUB_MAX_RECORD_SIZE", 64 * 1024)
 # How package and index bytes leave the server: "stream" (Django streams from storage),
 # "redirect" (a short-lived storage URL) or "accel" (X-Accel-Redirect to nginx).
 PREFIXHUB_SERVE_MODE = env_str("PREFIXHUB_SERVE_MODE", "stream")
@@ -430,3 +438,70 @@ LOGGING = {
 
 SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- trusted publishing (OIDC), docs/trusted-publishing.md §2 ------------------------
+_LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def _oidc_audience(public_host: str) -> str:
+    """``OIDC_AUDIENCE``, by default the public host name (lower case, IDNA)."""
+    audience = env_str("OIDC_AUDIENCE") or public_host.encode("idna").decode()
+    if "://" in audience or "/" in audience or ":" in audience or not audience:
+        raise ImproperlyConfigured(
+            "OIDC_AUDIENCE must be a bare host name (no scheme, port or path)."
+        )
+    return audience.lower()
+
+
+def _oidc_override(name: str) -> str:
+    """An issuer URL override: https, or plain http on a loopback host only."""
+    url = env_str(name)
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and loopback:
+        return url
+    raise ImproperlyConfigured(
+        f"{name} must use https (plain http only on a loopback host): {url!r}"
+    )
+
+
+_OIDC_PROVIDERS = {
+    "github": (
+        "https://token.actions.githubusercontent.com",
+        "token.actions.githubusercontent.com",
+    ),
+    "gitlab": ("https://gitlab.com", "gitlab.com"),
+    "google": ("https://accounts.google.com", "www.googleapis.com"),
+}
+OIDC_AUDIENCE = _oidc_audience(_public_host)
+# The cost of listing one: any token minted for that audience, by anyone who can get
+# one (e.g. every prefix.dev user for "prefix.dev"), can then be exchanged here.
+OIDC_EXTRA_AUDIENCES = [a.lower() for a in env_list("OIDC_EXTRA_AUDIENCES", [])]
+OIDC_ISSUERS: dict[str, dict[str, Any]] = {}
+for _provider, (_iss, _jwks_host) in _OIDC_PROVIDERS.items():
+    _P = _provider.upper()
+    _discovery = _oidc_override(f"OIDC_{_P}_DISCOVERY_URL")
+    _jwks = _oidc_override(f"OIDC_{_P}_JWKS_URL")
+    _override = _jwks or _discovery
+    OIDC_ISSUERS[_provider] = {
+        "issuer": _iss,  # fixed: test issuers sign with the real issuer string
+        "enabled": env_bool(f"OIDC_{_P}_ENABLED", True),
+        "discovery_url": _discovery or f"{_iss}/.well-known/openid-configuration",
+        "jwks_url": _jwks,
+        "jwks_host": (urlsplit(_override).hostname or "") if _override else _jwks_host,
+        "overridden": bool(_override),
+    }
+OIDC_HTTP_TIMEOUT = env_float("OIDC_HTTP_TIMEOUT", 5.0)
+OIDC_JWKS_MAX_AGE = env_int("OIDC_JWKS_MAX_AGE", 3600)
+OIDC_JWKS_REFRESH_COOLDOWN = env_int("OIDC_JWKS_REFRESH_COOLDOWN", 60)
+OIDC_MINT_RATE_LIMIT = env_str("OIDC_MINT_RATE_LIMIT", "60/m")
+GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+CELERY_BEAT_SCHEDULE["prune-used-id-tokens"] = {
+    "task": "publishing.prune_expired_oidc_rows",
+    "schedule": 3600.0,
+}

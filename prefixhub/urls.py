@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("publishing.api_urls")),
+    path("api/oidc/", include("publishing.oidc_urls")),
     path("", include("accounts.urls")),
     path("", include("channels.urls")),
     path("", include("packages.urls")),

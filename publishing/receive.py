@@ -234,6 +234,8 @@ def _receive_multipart(stream: Any, content_type: str, limit: int) -> ReceivedFi
         if reader.spool.hasher.size == 0:
             raise BadUpload("The 'file' part is empty.")
         attestation = reader.attestation.decode("utf-8", "replace")
+        if "\x00" in attestation:  # a database text column cannot hold it
+            raise BadUpload("The attestation part must be text without NUL bytes.")
         assert reader.filename is not None
         return reader.spool.finish(reader.filename, reader.declared, attestation)
     except MultipartParseError as exc:

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from accounts.credentials import Credential
+from accounts.credentials import Credential, TrustedWorkflow
 from channels.models import Activity, Channel, Subdir
-from channels.repodata import PackageRecordError, build_record, encode_record
+from channels.repodata import (
+    EncodedRecord,
+    PackageRecordError,
+    build_record,
+    encode_record,
+)
 from channels.repodata.subdirs import is_known_subdir
 from channels.services import (
     ensure_subdir,
@@ -23,11 +30,24 @@ from channels.services import (
     mark_names_changed,
     record_activity,
 )
-from packages.artifact import ArtifactError, check_matches_filename, read_artifact
+from packages.artifact import (
+    ArtifactError,
+    ArtifactTooLarge,
+    Limits,
+    check_index_matches_filename,
+    read_artifact,
+)
 from packages.models import PackageFile
 from prefixhub.storage import package_storage
 
-from .exceptions import BadUpload, FileExists, FileNotFound, InvalidPackage
+from .exceptions import (
+    BadUpload,
+    FileExists,
+    FileNotFound,
+    InvalidPackage,
+    UploadTooLarge,
+)
+from .models import AuditEvent
 from .receive import ReceivedFile
 
 log = logging.getLogger(__name__)
@@ -39,19 +59,52 @@ class InspectedPackage:
 
     subdir: str
     record: dict[str, Any]
+    encoded: EncodedRecord
     about: dict[str, Any]
 
 
-def inspect_upload(received: ReceivedFile) -> InspectedPackage:
-    """Check hashes, archive and metadata; a PublishingError says what is wrong."""
+def upload_limits() -> Limits:
+    """What reading one upload may cost, from the settings."""
+    return Limits(
+        max_unpacked=settings.PREFIXHUB_MAX_UNPACKED_SIZE,
+        unpacked_ratio=settings.PREFIXHUB_MAX_UNPACKED_RATIO,
+        max_entries=settings.PREFIXHUB_MAX_ARCHIVE_ENTRIES,
+        max_info_json=settings.PREFIXHUB_MAX_INFO_JSON_SIZE,
+    )
+
+
+def inspect_upload(
+    received: ReceivedFile,
+    *,
+    before_scan: Callable[[dict[str, Any]], None] | None = None,
+) -> InspectedPackage:
+    """Check hashes, archive and metadata; a PublishingError says what is wrong.
+
+    The cheap checks come first: hashes, the filename, then ``info/index.json``
+    (which ``before_scan`` also sees, e.g. to refuse a file that exists), and only
+    then the rest of the archive, whose reading is bounded by ``upload_limits()``.
+    """
     if received.declared_sha256 and received.declared_sha256 != received.sha256:
         raise BadUpload(
             f"SHA-256 mismatch: the header says {received.declared_sha256}, "
             f"the received bytes hash to {received.sha256}."
         )
+
+    def on_index(index: dict[str, Any]) -> None:
+        check_index_matches_filename(index, received.filename)
+        subdir = index.get("subdir")
+        if isinstance(subdir, str) and not is_known_subdir(subdir):
+            raise InvalidPackage(f"Unknown platform '{subdir}' in info/index.json.")
+        if before_scan is not None:
+            before_scan(index)
+
     try:
-        info = read_artifact(received.path, received.filename)
-        check_matches_filename(info, received.filename)
+        info = read_artifact(
+            received.path,
+            received.filename,
+            limits=upload_limits(),
+            on_index=on_index,
+        )
         record = build_record(
             info.index,
             sha256=received.sha256,
@@ -59,12 +112,21 @@ def inspect_upload(received: ReceivedFile) -> InspectedPackage:
             size=received.size,
             indexed_timestamp=int(time.time() * 1000),
         )
+        encoded = encode_record(record, max_size=settings.PREFIXHUB_MAX_RECORD_SIZE)
+    except ArtifactTooLarge as exc:
+        raise UploadTooLarge(_sentence(str(exc))) from None
     except (ArtifactError, PackageRecordError) as exc:
         raise InvalidPackage(_sentence(str(exc))) from None
     subdir = record["subdir"]
     if not is_known_subdir(subdir):
         raise InvalidPackage(f"Unknown platform '{subdir}' in info/index.json.")
-    return InspectedPackage(subdir=subdir, record=record, about=info.about)
+    return InspectedPackage(
+        subdir=subdir, record=record, encoded=encoded, about=info.about
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 def storage_key(channel: Channel, subdir: str, sha256: str, filename: str) -> str:
@@ -84,7 +146,18 @@ def publish_upload(
 
     ``credential`` is whoever publishes; access was checked by the caller.
     """
-    inspected = inspect_upload(received)
+
+    def refuse_existing(index: dict[str, Any]) -> None:
+        # Before the archive is scanned: a duplicate costs no decompression.
+        subdir = index.get("subdir")
+        if force or not isinstance(subdir, str):
+            return
+        if PackageFile.objects.filter(
+            channel=channel, subdir=subdir, filename=received.filename
+        ).exists():
+            raise FileExists(_exists_message(received.filename, subdir))
+
+    inspected = inspect_upload(received, before_scan=refuse_existing)
     key = storage_key(channel, inspected.subdir, received.sha256, received.filename)
     with open(received.path, "rb") as handle:
         package_storage.save(key, handle)
@@ -109,8 +182,7 @@ def _record_upload(
     credential: Credential,
     force: bool,
 ) -> PackageFile:
-    record = inspected.record
-    encoded = encode_record(record)
+    record, encoded = inspected.record, inspected.encoded
     fields = {
         "name": record["name"],
         "version": record["version"],
@@ -126,6 +198,9 @@ def _record_upload(
         "storage_key": key,
         "attestation": received.attestation,
         "uploaded_by": credential.user,
+        "published_via": (
+            credential.workflow.as_record(channel.pk) if credential.workflow else {}
+        ),
     }
     try:
         with transaction.atomic():
@@ -154,10 +229,26 @@ def _record_upload(
             record_activity(
                 channel, credential, verb, f"{package.subdir}/{package.filename}"
             )
+            if credential.workflow is not None:
+                _audit_trusted_upload(channel, credential.workflow, package)
     except IntegrityError:
         # A concurrent upload of the same filename won the race.
         raise FileExists(_exists_message(received.filename, inspected.subdir)) from None
     return package
+
+
+def _audit_trusted_upload(
+    channel: Channel, workflow: TrustedWorkflow, package: PackageFile
+) -> None:
+    AuditEvent.objects.create(
+        kind=AuditEvent.Kind.PACKAGE_UPLOADED,
+        channel=channel,
+        data={
+            **workflow.as_record(channel.pk),
+            "filename": f"{package.subdir}/{package.filename}",
+            "sha256": package.sha256,
+        },
+    )
 
 
 # What the package page shows from info/about.json; the rest (file lists, recipe
@@ -170,7 +261,7 @@ def _about_fields(about: dict[str, Any]) -> dict[str, str]:
     fields = {
         key: value[:5000]
         for key in _ABOUT_FIELDS
-        if isinstance(value := about.get(key), str) and value
+        if isinstance(value := about.get(key), str) and value and _storable(value)
     }
     # Links are shown on the package page: only web URLs, never javascript: and co.
     return {
@@ -181,9 +272,9 @@ def _about_fields(about: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _sentence(message: str) -> str:
-    """Messages from the core start lower case; people read them as sentences."""
-    return message[:1].upper() + message[1:]
+def _storable(text: str) -> bool:
+    """PostgreSQL's text and jsonb hold neither NUL nor lone surrogates."""
+    return "\x00" not in text and text.encode("utf-8", "replace").decode() == text
 
 
 def _exists_message(filename: str, subdir: str) -> str:

@@ -13,4 +13,14 @@ urlpatterns = [
         views.delete_file,
         name="file-delete",
     ),
+    path(
+        "channels/<str:name>/settings/trusted-publishers/add/<str:provider>",
+        views.publisher_add,
+        name="publisher-add",
+    ),
+    path(
+        "channels/<str:name>/settings/trusted-publishers/<int:publisher_id>/remove",
+        views.publisher_remove,
+        name="publisher-remove",
+    ),
 ]

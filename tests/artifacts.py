@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bz2
+import functools
 import io
 import json
 import tarfile
 import zipfile
 from pathlib import Path
 
+import zstandard
 from rattler_build import ArchiveType, assemble_package
 
 
@@ -66,8 +69,6 @@ def handmade_package(
     if filename.endswith(".tar.bz2"):
         path.write_bytes(_tar_bytes(members, "w:bz2"))
         return path
-    import zstandard
-
     stem = filename[: -len(".conda")]
     info = {k: v for k, v in members.items() if k.startswith("info/")}
     pkg = {k: v for k, v in members.items() if not k.startswith("info/")}
@@ -112,8 +113,6 @@ def handmade_archive(
     if filename.endswith(".tar.bz2"):
         path.write_bytes(_tar_of(every, "w:bz2"))
         return path
-    import zstandard
-
     info = [m for m in members if _member_name(m).startswith("info/")]
     pkg = [m for m in every if not any(m is i for i in info)]
     compress = zstandard.ZstdCompressor().compress
@@ -139,4 +138,70 @@ def conda_with_components(
         zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
         for part, raw in components.items():
             zf.writestr(f"{part}-{stem}.tar.zst", raw)
+    return path
+
+
+# --- decompression bombs (issue 10): tiny uploads that expand to gigabytes --------
+
+GiB = 1024**3
+_ZEROS_PER_FRAME = 16 * 1024**2
+_ZEROS_PER_STREAM = 64 * 1024**2
+
+
+@functools.cache
+def _zstd_zeros() -> bytes:
+    """One zstd frame of 16 MiB of zeros (about 530 bytes); frames concatenate."""
+    return zstandard.ZstdCompressor(level=1).compress(bytes(_ZEROS_PER_FRAME))
+
+
+@functools.cache
+def _bz2_zeros() -> bytes:
+    """One bzip2 stream of 64 MiB of zeros (about 80 bytes); streams concatenate."""
+    return bz2.compress(bytes(_ZEROS_PER_STREAM), 9)
+
+
+def _index_member(filename: str) -> bytes:
+    """Tar bytes (no end marker) of the ``info/index.json`` that ``filename`` names."""
+    stem = filename.removesuffix(".conda").removesuffix(".tar.bz2")
+    name, version, build = stem.rsplit("-", 2)
+    index = {"name": name, "version": version, "build": build,
+             "build_number": 0, "subdir": "noarch"}  # fmt: skip
+    data = json.dumps(index).encode()
+    member = tarfile.TarInfo("info/index.json")
+    member.size = len(data)
+    return member.tobuf() + data + bytes(-len(data) % 512)
+
+
+def _big_member_header(size: int) -> bytes:
+    """The tar header of a ``size``-byte member; its data is the zeros that follow."""
+    big = tarfile.TarInfo("share/zeros")
+    big.size = size  # over 8 GiB: the GNU base-256 size field
+    return big.tobuf(format=tarfile.GNU_FORMAT)
+
+
+def zstd_bomb(out_dir: Path, filename: str, *, size: int = 10 * GiB) -> Path:
+    """A ``.conda`` of about 1 KB whose pkg component expands to ``size`` bytes.
+
+    As the red team built it: zstd frames of zeros, repeated, in a zip entry
+    stored with deflate (which squeezes the repeats). Made in milliseconds.
+    """
+    path = out_dir / filename
+    stem = filename.removesuffix(".conda")
+    compress = zstandard.ZstdCompressor().compress
+    info = compress(_index_member(filename) + bytes(1024))  # + end of archive
+    pkg = compress(_big_member_header(size))
+    pkg += _zstd_zeros() * (size // _ZEROS_PER_FRAME)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
+        zf.writestr(f"info-{stem}.tar.zst", info)
+        zf.writestr(f"pkg-{stem}.tar.zst", pkg, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def bz2_bomb(out_dir: Path, filename: str, *, size: int = 10 * GiB) -> Path:
+    """A ``.tar.bz2`` of about 13 KB that expands to ``size`` bytes of zeros:
+    ``info/index.json``, then one member of ``size`` bytes, as bzip2 streams."""
+    path = out_dir / filename
+    data = bz2.compress(_index_member(filename) + _big_member_header(size))
+    path.write_bytes(data + _bz2_zeros() * (size // _ZEROS_PER_STREAM))
     return path

@@ -15,6 +15,7 @@ from django.utils.functional import empty
 from tests.artifacts import build_package
 from tests.factories import add_member, make_channel, make_key, make_user
 from tests.live.service import LiveService, service_or_skip
+from tests.oidc_issuer import IssuerServer, make_issuers, make_keys
 
 # Uploaders try trusted publishing when they see CI variables: never here.
 for _var in list(os.environ):
@@ -164,9 +165,32 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[[], Any]:
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
-    """One live deployment (web + worker) shared by tiers 2 and 3."""
-    service = service_or_skip(tmp_path_factory.mktemp("live"))
+def oidc_keys() -> dict[str, Any]:
+    """Real RSA keys of the test OIDC issuers (two each) and an attacker's."""
+    return make_keys()
+
+
+@pytest.fixture(scope="session")
+def oidc_server(oidc_keys: dict[str, Any]) -> Iterator[IssuerServer]:
+    """The local OIDC issuers and GitHub's token endpoint, on loopback."""
+    server = IssuerServer(make_issuers(oidc_keys)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live(
+    tmp_path_factory: pytest.TempPathFactory, oidc_server: IssuerServer
+) -> Iterator[LiveService]:
+    """One live deployment (web + worker) shared by tiers 2 and 3.
+
+    Its OIDC issuers are the local ones; GitHub's API is not asked (trust on first
+    use), as nothing beyond loopback is reachable in tests.
+    """
+    env = {**oidc_server.env(), "GITHUB_API_URL": ""}
+    service = service_or_skip(tmp_path_factory.mktemp("live"), env=env)
     try:
         yield service
     finally:

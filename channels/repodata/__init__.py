@@ -7,13 +7,14 @@ deterministically, so equal content always gives equal bytes and equal shard nam
 
 from __future__ import annotations
 
-from .records import PackageRecordError, build_record, encode_record
+from .records import EncodedRecord, PackageRecordError, build_record, encode_record
 from .repodata import empty_subdir_files, write_repodata
 from .shards import Shard, encode_shard, encode_shard_index
 from .subdirs import KNOWN_SUBDIRS, is_known_subdir
 
 __all__ = [
     "KNOWN_SUBDIRS",
+    "EncodedRecord",
     "PackageRecordError",
     "Shard",
     "build_record",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,28 @@ import msgpack
 # Hashes are hex strings in JSON and raw bytes (msgpack bin) in shards (CEP-16).
 _BINARY_HASHES = {"md5": 16, "sha256": 32}
 _REQUIRED = {"name": str, "version": str, "build": str, "build_number": int}
+# build_number is a PositiveIntegerField: PostgreSQL's integer, 32 bits signed.
+MAX_BUILD_NUMBER = 2**31 - 1
+# The last millisecond of year 9999: beyond it rattler's date type overflows.
+_MAX_TIMESTAMP_MS = 253_402_300_799_999
+DEFAULT_MAX_RECORD_SIZE = 64 * 1024
+
+# The keys of info/index.json that a record keeps: the fields of rattler's
+# PackageRecord and conda's PackageRecord that come from the archive (hashes, size
+# and indexed_timestamp are the server's). Anything else (e.g. "fn", "url",
+# "channel", "legacy_bz2_md5", tool-specific keys) is dropped, because no client
+# reads it and it would be copied into every index download. Each value is
+# checked too, as rattler refuses a whole subdir over one ill-typed field.
+_STRINGS = ("license", "license_family", "platform", "arch", "features",
+            "python_site_packages_path")  # fmt: skip
+_STRING_LISTS = ("depends", "constrains", "purls", "flags")
+_RUN_EXPORTS = ("weak", "strong", "noarch", "weak_constrains", "strong_constrains")
+ALLOWED_KEYS = frozenset(
+    {*_REQUIRED, "subdir", "timestamp", "noarch", "track_features",
+     "extra_depends", "run_exports", *_STRINGS, *_STRING_LISTS}
+)  # fmt: skip
+# Package URLs (rattler parses each one): "pkg:" type "/" rest, no spaces.
+_PURL_RE = re.compile(r"^pkg:[A-Za-z][A-Za-z0-9.+-]*/[^\s]+$")
 
 
 class PackageRecordError(ValueError):
@@ -27,25 +50,70 @@ class EncodedRecord:
     msgpack: bytes
 
 
+def _error(key: str, rule: str) -> PackageRecordError:
+    return PackageRecordError(f"info/index.json: '{key}' must be {rule}")
+
+
+def _is_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _check_required(index: Mapping[str, Any]) -> None:
     for key, kind in _REQUIRED.items():
         value = index.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise PackageRecordError(
-                f"info/index.json: '{key}' must be a {kind.__name__}"
-            )
+            raise _error(key, f"a {kind.__name__}")
+    if not 0 <= index["build_number"] <= MAX_BUILD_NUMBER:
+        raise _error("build_number", f"a whole number from 0 to {MAX_BUILD_NUMBER}")
     if not isinstance(index.get("subdir"), str):
         raise PackageRecordError("info/index.json: 'subdir' is missing")
-    for key in ("depends", "constrains", "track_features"):
-        value = index.get(key)
-        if key == "track_features" and isinstance(value, str):
-            continue
-        if value is not None and not (
-            isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _checked(key: str, value: Any) -> Any:
+    """``value`` as the record keeps it; PackageRecordError if no client reads it."""
+    if key in _STRINGS and not isinstance(value, str):
+        raise _error(key, "a string")
+    if key in _STRING_LISTS or key == "track_features":
+        if not (
+            _is_strings(value) or (key == "track_features" and isinstance(value, str))
         ):
-            raise PackageRecordError(
-                f"info/index.json: '{key}' must be a list of strings"
+            raise _error(key, "a list of strings")
+        if key == "purls" and not all(_PURL_RE.match(v) for v in value):
+            raise _error(key, "a list of package URLs (pkg:type/name...)")
+    if key == "noarch" and not (
+        isinstance(value, bool) or value in ("python", "generic")
+    ):
+        raise _error(key, '"python" or "generic"')
+    if key == "extra_depends" and not (
+        isinstance(value, dict) and all(map(_is_strings, value.values()))
+    ):
+        raise _error(key, "an object of lists of strings")
+    if key == "run_exports":
+        if not isinstance(value, dict) or not all(
+            _is_strings(value.get(kind, [])) for kind in _RUN_EXPORTS
+        ):
+            raise _error(
+                key, f"an object of lists of strings ({', '.join(_RUN_EXPORTS)})"
             )
+        return {kind: value[kind] for kind in _RUN_EXPORTS if kind in value}
+    if key == "timestamp":
+        return _milliseconds(value)
+    return value
+
+
+def _milliseconds(timestamp: Any) -> int:
+    if (
+        not isinstance(timestamp, float | int)
+        or isinstance(timestamp, bool)
+        or not math.isfinite(timestamp)
+        or timestamp < 0
+    ):
+        raise _error("timestamp", "a number of milliseconds since 1970")
+    # Old packages carry seconds; repodata carries milliseconds.
+    value = int(timestamp * 1000 if timestamp < 1e11 else timestamp)
+    if value > _MAX_TIMESTAMP_MS:
+        raise _error("timestamp", "a number of milliseconds before the year 10000")
+    return value
 
 
 def build_record(
@@ -58,35 +126,25 @@ def build_record(
 ) -> dict[str, Any]:
     """The repodata record for an archive, from its ``info/index.json`` and hashes.
 
-    Fields of the archive are kept as they are; the server adds the hashes, the size
-    and ``indexed_timestamp`` (CEP-47, milliseconds), and normalises ``timestamp``
-    to integer milliseconds, because rattler rejects a float.
+    Keeps the fields clients read (ALLOWED_KEYS), checked; a null counts as absent.
+    The server adds the hashes, the size and ``indexed_timestamp`` (CEP-47,
+    milliseconds), and normalises ``timestamp`` to integer milliseconds, because
+    rattler rejects a float.
 
     >>> r = build_record({"name": "a", "version": "1", "build": "0",
-    ...     "build_number": 0, "subdir": "noarch"}, sha256="00" * 32, md5="11" * 16,
-    ...     size=3, indexed_timestamp=5)
-    >>> r["depends"], r["size"], r["indexed_timestamp"]
-    ([], 3, 5)
+    ...     "build_number": 0, "subdir": "noarch", "fn": "x"}, sha256="00" * 32,
+    ...     md5="11" * 16, size=3, indexed_timestamp=5)
+    >>> r["depends"], r["size"], r["indexed_timestamp"], "fn" in r
+    ([], 3, 5, False)
     """
     _check_required(index)
-    record = dict(index)
-    # null is accepted above as "not given", but rattler rejects a null list and
-    # with it the whole subdir, so it must not reach the record.
-    for key in ("constrains", "track_features"):
-        if key in record and record[key] is None:
-            del record[key]
-    if record.get("depends") is None:
-        record["depends"] = []
-    timestamp = record.get("timestamp")
-    if (
-        isinstance(timestamp, float | int)
-        and not isinstance(timestamp, bool)
-        and math.isfinite(timestamp)
-    ):
-        # Old packages carry seconds; repodata carries milliseconds.
-        record["timestamp"] = int(timestamp * 1000 if timestamp < 1e11 else timestamp)
-    elif "timestamp" in record:
-        del record["timestamp"]
+    # null is "not given": rattler rejects a null list and with it the whole subdir.
+    record = {
+        key: _checked(key, value)
+        for key, value in index.items()
+        if key in ALLOWED_KEYS and value is not None
+    }
+    record.setdefault("depends", [])
     record["sha256"] = sha256.lower()
     record["md5"] = md5.lower()
     record["size"] = size
@@ -102,16 +160,41 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def encode_record(record: Mapping[str, Any]) -> EncodedRecord:
-    """Canonical bytes of a record: compact sorted JSON, and msgpack with bin hashes."""
+def encode_record(
+    record: Mapping[str, Any], *, max_size: int | None = None
+) -> EncodedRecord:
+    """Canonical bytes of a record: compact sorted JSON, and msgpack with bin hashes.
+
+    With ``max_size``, a record whose JSON is longer is refused: every index
+    download carries it.
+    """
     try:
-        return _encode(record)
+        encoded = _encode(record)
     except PackageRecordError:
         raise
     except (ValueError, OverflowError, TypeError) as exc:
         # NaN/Infinity (not JSON), lone surrogates (not UTF-8), ints beyond 64 bits
         # (not msgpack) or non-hex hashes: one such record would break every client.
         raise PackageRecordError(f"record cannot be encoded: {exc}") from None
+    if _has_nul(record):
+        # Valid JSON, but PostgreSQL's jsonb refuses it, and no spec holds one.
+        raise PackageRecordError("info/index.json holds a NUL character")
+    if max_size is not None and len(encoded.json) > max_size:
+        raise PackageRecordError(
+            f"info/index.json makes a repodata record of {len(encoded.json):,} "
+            f"bytes; this server's limit is {max_size:,}"
+        )
+    return encoded
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(map(_has_nul, value))
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def _encode(record: Mapping[str, Any]) -> EncodedRecord:

@@ -19,8 +19,13 @@ def record_activity(
     channel: Channel, actor: Credential, verb: str, detail: str = ""
 ) -> None:
     """Append to the channel's activity log what ``actor`` did."""
+    workflow = actor.workflow.as_record(channel.pk) if actor.workflow else {}
     Activity.objects.create(
-        channel=channel, actor=actor.user, verb=verb, detail=detail[:500]
+        channel=channel,
+        actor=actor.user,
+        verb=verb,
+        detail=detail[:500],
+        workflow=workflow,
     )
 
 

@@ -172,13 +172,6 @@ def member_remove(request: HttpRequest, name: str, username: str) -> HttpRespons
     return redirect("channels:members", name=channel.name)
 
 
-@login_required
-@channel_page
-def trusted_publishers(request: HttpRequest, name: str) -> HttpResponse:
-    channel = access.get_channel_for_manage(name, session_credential(request))
-    return _render(request, channel, "trusted_publishers.html", "publishers")
-
-
 def _danger_page(
     request: HttpRequest,
     channel: Channel,

@@ -308,14 +308,14 @@ def test_alice_removes_bob_but_not_herself(
 # --- trusted publishers, activity -----------------------------------------------
 
 
-def test_trusted_publishers_page_is_in_the_menu_and_says_it_is_coming(
+def test_trusted_publishers_page_is_in_the_menu(
     client: Client, users: dict[str, Any]
 ) -> None:
     client.force_login(users["alice"])
 
     content = client.get("/channels/demo/settings/trusted-publishers").content
 
-    assert b"Coming soon" in content
+    assert b"No trusted publishers yet." in content
     assert b'aria-current="page">Trusted publishers' in content
 
 

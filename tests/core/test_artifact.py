@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import bz2
 import gc
 import hashlib
 import io
 import json
 import os
+import re
 import shutil
+import struct
 import tarfile
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +24,9 @@ from packages.artifact import (
     ArtifactError,
     ArtifactInfo,
     ArtifactName,
+    ArtifactTooLarge,
     Hasher,
+    Limits,
     check_matches_filename,
     parse_filename,
     read_artifact,
@@ -27,10 +34,13 @@ from packages.artifact import (
 )
 from tests.artifacts import (
     build_package,
+    bz2_bomb,
     conda_with_components,
     handmade_archive,
     handmade_package,
+    zstd_bomb,
 )
+from tests.resources import peak_memory, reset_peak_memory
 
 FORMATS = [".conda", ".tar.bz2"]
 INDEX = {
@@ -177,7 +187,9 @@ def test_parse_filename_splits_name_version_build_and_extension(filename, expect
 def test_parse_filename_rejects_what_is_not_a_package_filename(filename):
     with pytest.raises(ArtifactError, match="is not a conda package filename") as exc:
         parse_filename(filename)
-    assert f"'{filename}'" in str(exc.value)
+    # Control characters are shown escaped.
+    shown = f"'{filename}'" if filename.isprintable() else repr(filename)
+    assert shown in str(exc.value)
     assert ".conda or .tar.bz2" in str(exc.value)
 
 
@@ -362,15 +374,19 @@ def test_ordinary_member_names_are_safe(name):
     assert unsafe_member(tarfile.TarInfo(name)) is None
 
 
-def test_unsafe_member_checks_only_hard_links_targets():
-    # A symlink's target is relative to its own folder and only followed on use;
-    # a hard link's target is a path in the archive and is written on extraction.
+def test_unsafe_member_reads_symlink_targets_from_the_links_folder():
+    # A symlink's target is relative to its own folder; a hard link's target is a
+    # path in the archive.
     soft = tarfile.TarInfo("lib/x")
     soft.type = tarfile.SYMTYPE
     soft.linkname = "../y"
     assert unsafe_member(soft) is None
+    soft.linkname = "../../y"
+    assert "points outside the package" in str(unsafe_member(soft))
     hard = tarfile.TarInfo("lib/x")
     hard.type = tarfile.LNKTYPE
+    hard.linkname = "../y"
+    assert "points outside the package" in str(unsafe_member(hard))
     hard.linkname = "/y"
     assert unsafe_member(hard) == "archive member '/y' has an absolute path"
 
@@ -423,10 +439,10 @@ def test_about_json_that_is_not_a_json_object_is_rejected(tmp_path, ext):
 
 
 @pytest.mark.parametrize("ext", FORMATS)
-def test_a_huge_index_json_is_rejected(tmp_path, ext, monkeypatch):
-    monkeypatch.setattr(artifact, "_MAX_JSON", 10)
+def test_a_huge_index_json_is_rejected(tmp_path, ext):
+    path = handmade(tmp_path, ext, [INDEX_JSON])
     with pytest.raises(ArtifactError, match=r"^info/index\.json is too large"):
-        read(handmade(tmp_path, ext, [INDEX_JSON]))
+        read_artifact(path, path.name, limits=Limits(max_info_json=10))
 
 
 @pytest.mark.parametrize("ext", FORMATS)
@@ -525,3 +541,317 @@ def test_a_rejected_archive_is_closed_at_once(tmp_path, ext):
 def test_a_read_archive_is_closed(built, ext):
     read(built[ext])
     assert _open_files(built[ext]) == []
+
+
+# bounded reading (issue 10): bombs cost about what reading the upload costs
+
+
+BOMBS = {".conda": zstd_bomb, ".tar.bz2": bz2_bomb}
+MiB = 1024**2
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_10_gib_bomb_is_refused_within_2_s_of_cpu_and_64_mb_of_memory(tmp_path, ext):
+    bomb = BOMBS[ext](tmp_path, f"bomb-1.0-0{ext}")
+    assert bomb.stat().st_size < 16 * 1024
+    before = reset_peak_memory()
+    started = time.process_time()
+    with pytest.raises(ArtifactTooLarge, match="expands to more than 16,777,216 bytes"):
+        read(bomb)
+    cpu = time.process_time() - started
+    growth = peak_memory() - before
+    # Expected: about 0.01 s (zstd) and 0.05 s (bz2), a few MB; loose safety nets.
+    assert cpu < 2.0
+    assert growth < 64 * MiB
+
+
+def test_the_budget_grows_with_the_upload_up_to_the_absolute_limit(tmp_path):
+    bomb = zstd_bomb(tmp_path, "bomb-1.0-0.conda", size=64 * MiB)
+    generous = Limits(unpacked_ratio=1_000_000)  # ratio x size is over 1 GiB
+    assert read_artifact(bomb, bomb.name, limits=generous).index["name"] == "bomb"
+    capped = Limits(unpacked_ratio=1_000_000, max_unpacked=32 * MiB)
+    with pytest.raises(ArtifactTooLarge, match="more than 33,554,432 bytes"):
+        read_artifact(bomb, bomb.name, limits=capped)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_package_within_its_budget_reads(tmp_path, ext):
+    path = handmade(tmp_path, ext, [INDEX_JSON], pkg_members=[("lib/x", bytes(MiB))])
+    assert read(path).index == INDEX
+
+
+def test_a_deflated_zip_entry_is_charged_to_the_budget_too(tmp_path):
+    # zstd skips skippable frames without output: only the zip layer's bytes count.
+    skippable = (0x184D2A50).to_bytes(4, "little") + (1 << 20).to_bytes(4, "little")
+    compress = zstandard.ZstdCompressor().compress
+    path = tmp_path / "demo-1.0-h0_0.conda"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("info-demo-1.0-h0_0.tar.zst", compress(_tar([INDEX_JSON])))
+        pkg = (skippable + bytes(1 << 20)) * 8 + compress(_tar([]))
+        zf.writestr("pkg-demo-1.0-h0_0.tar.zst", pkg, zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 64 * 1024
+    assert read(path).index == INDEX
+    with pytest.raises(ArtifactTooLarge, match="expands to more than 4,194,304"):
+        read_artifact(path, path.name, limits=Limits(max_unpacked=4 * MiB))
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_too_many_entries_are_refused(tmp_path, ext):
+    members = [INDEX_JSON, *((f"lib/f{i}", b"") for i in range(20))]
+    path = handmade(tmp_path, ext, members)
+    assert read_artifact(path, path.name, limits=Limits(max_entries=21)).index
+    with pytest.raises(ArtifactTooLarge, match="more than 20 entries"):
+        read_artifact(path, path.name, limits=Limits(max_entries=20))
+
+
+def test_no_member_is_kept_once_it_is_read(tmp_path):
+    # tarfile keeps every member it read: a million entries grew a worker by 400 MB.
+    # info/index.json comes last here, so on_index sees what 2,000 entries left.
+    headers = b"".join(tarfile.TarInfo(f"lib/f{i}").tobuf() for i in range(2000))
+    path = tmp_path / "demo-1.0-h0_0.tar.bz2"
+    path.write_bytes(bz2.compress(headers + _tar([INDEX_JSON]), 1))
+
+    def tar_infos() -> int:
+        return sum(isinstance(o, tarfile.TarInfo) for o in gc.get_objects())
+
+    before, alive = tar_infos(), []
+    read_artifact(path, path.name, on_index=lambda index: alive.append(tar_infos()))
+    assert alive and alive[0] - before < 5
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_huge_pax_header_is_refused_before_it_is_read(tmp_path, ext):
+    member = tarfile.TarInfo("lib/x")
+    member.pax_headers = {"comment": "x" * (2 * MiB)}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(member)
+    pkg = buf.getvalue()
+    if ext == ".tar.bz2":
+        path = tmp_path / f"demo-1.0-h0_0{ext}"
+        index_member = _tar([INDEX_JSON])[:1024]  # header and data, no end marker
+        path.write_bytes(bz2.compress(index_member + pkg))
+    else:
+        compress = zstandard.ZstdCompressor().compress
+        components = {"info": compress(_tar([INDEX_JSON])), "pkg": compress(pkg)}
+        path = conda_with_components(tmp_path, "demo-1.0-h0_0.conda", components)
+    with pytest.raises(ArtifactTooLarge, match="header is larger than 1,048,576 bytes"):
+        read(path)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_sparse_member_is_refused(tmp_path, ext):
+    sparse = tarfile.TarInfo("lib/sparse")
+    sparse.type = tarfile.GNUTYPE_SPARSE
+    with pytest.raises(ArtifactError, match="'lib/sparse' is a sparse file"):
+        read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=[sparse]))
+
+
+def test_a_conda_with_many_zip_entries_is_refused_before_they_are_parsed(tmp_path):
+    path = handmade(tmp_path, ".conda", [INDEX_JSON])
+    with zipfile.ZipFile(path, "a") as zf:
+        for i in range(100):
+            zf.writestr(f"pad{i}", b"")
+    with pytest.raises(ArtifactError, match="too many zip entries"):
+        read(path)
+
+
+def test_a_conda_with_an_unexpected_entry_is_refused(tmp_path):
+    # rattler extracts every .tar.zst entry of a .conda, checked or not.
+    path = handmade(tmp_path, ".conda", [INDEX_JSON])
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("extra-demo-1.0-h0_0.tar.zst", b"")
+    with pytest.raises(ArtifactError, match="unexpected entry 'extra-demo"):
+        read(path)
+
+
+def test_on_index_sees_the_index_before_the_package_files_are_read(tmp_path):
+    bomb = zstd_bomb(tmp_path, "bomb-1.0-0.conda")
+    seen = []
+
+    class Refused(Exception):
+        pass
+
+    def on_index(index):
+        seen.append(index["name"])
+        raise Refused
+
+    with pytest.raises(Refused):
+        read_artifact(bomb, bomb.name, on_index=on_index)
+    assert seen == ["bomb"]
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+@pytest.mark.parametrize(
+    ("content", "constant"),
+    [(b'{"timestamp": NaN}', "NaN"), (b'{"a": [Infinity]}', "Infinity")],
+)
+def test_nan_and_infinity_are_not_json(tmp_path, ext, content, constant):
+    with pytest.raises(ArtifactError, match=f"{constant} is not a number"):
+        read(handmade(tmp_path, ext, [("info/index.json", content)]))
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_an_integer_too_long_to_parse_is_invalid_json(tmp_path, ext):
+    content = b'{"build_number": ' + b"9" * 5000 + b"}"
+    with pytest.raises(ArtifactError, match=r"^info/index\.json is not valid JSON"):
+        read(handmade(tmp_path, ext, [("info/index.json", content)]))
+
+
+# symlinks (issue 10 item 5)
+
+
+def _symlink(name: str, target: str) -> tarfile.TarInfo:
+    link = tarfile.TarInfo(name)
+    link.type = tarfile.SYMTYPE
+    link.linkname = target
+    return link
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+@pytest.mark.parametrize(
+    ("link", "why"),
+    [
+        (_symlink("etc", "/etc"), "symlink 'etc' points to an absolute path ('/etc')"),
+        (_symlink("lib/x", "C:\\Windows"), "points to an absolute path"),
+        (
+            _symlink("lib/x", "../../etc/passwd"),
+            "symlink 'lib/x' points outside the package ('../../etc/passwd')",
+        ),
+        (_symlink("x", ".."), "symlink 'x' points outside the package"),
+        (_symlink("lib/x", "a/../../.."), "points outside the package"),
+        (_symlink("lib/x", ""), "is a symlink without a target"),
+    ],
+)
+def test_a_symlink_that_leaves_the_package_is_refused(tmp_path, ext, link, why):
+    # The red team's case: etc -> /etc, then etc/cron.d/evil written through it.
+    members = [link, (f"{link.name}/cron.d/evil", b"x")]
+    with pytest.raises(ArtifactError, match=re.escape(why)):
+        read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=members))
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+@pytest.mark.parametrize(
+    "members",
+    [
+        # inside, but a file written through it lands elsewhere than it says
+        [_symlink("lib/out", "../share"), ("lib/out/evil", b"x")],
+        # d -> . makes d/y the package root's neighbour: d/y -> .. leaves
+        [_symlink("d", "."), _symlink("d/y", "..")],
+        [_symlink("a", "b"), ("a/../a/x", b"x")],
+    ],
+)
+def test_nothing_may_be_written_through_a_symlink(tmp_path, ext, members):
+    with pytest.raises(ArtifactError, match="is written through the symlink"):
+        read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=members))
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_hard_link_through_a_symlink_is_refused(tmp_path, ext):
+    hard = tarfile.TarInfo("lib/hard")
+    hard.type = tarfile.LNKTYPE
+    hard.linkname = "lib/out/passwd"
+    members = [_symlink("lib/out", "../share"), hard]
+    with pytest.raises(ArtifactError, match="through the symlink 'lib/out'"):
+        read(handmade(tmp_path, ext, [INDEX_JSON], pkg_members=members))
+
+
+# file names clients can handle (issue 10 items 3 and 4)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "demo-1.0.0a1-0.conda",
+        "demo-2!1.0+local.1-0.conda",
+        "openssl-1.0.2_-0.conda",  # conda's trailing underscore
+        "demo-1_2_3-py_0.conda",
+        "demo-2024.01.01-h1+cuda.tar.bz2",
+        "demo-1.0-0.conda",
+        "demo-" + "1" * 128 + "-0.conda",
+    ],
+)
+def test_conda_versions_and_builds_are_accepted(filename):
+    parse_filename(filename)
+
+
+@pytest.mark.parametrize(
+    ("filename", "part"),
+    [
+        ("zzz-1.0é-0.conda", "version"),
+        ("zzz-1.0?x=1-0.conda", "version"),
+        ("zzz-1.0#2-0.conda", "version"),
+        ("zzz-1.0\x00-0.conda", "version"),
+        ("zzz-1..0-0.conda", "version"),
+        ("zzz-.1-0.conda", "version"),
+        ("zzz-1.0.-0.conda", "version"),
+        ("zzz-1!2!3-0.conda", "version"),
+        ("zzz-a!1-0.conda", "version"),
+        ("zzz-1+a+b-0.conda", "version"),
+        ("zzz-1*-0.conda", "version"),
+        ("zzz-1.0-h0é.conda", "build"),
+        ("zzz-1.0-h0!.conda", "build"),
+        ("zzz-1.0-h0?.conda", "build"),
+        ("zzz-1.0-h0%20.conda", "build"),
+        ("zzz-1.0-h0\x00.conda", "build"),
+    ],
+)
+def test_a_version_or_build_outside_conda_grammar_is_refused_with_the_rule(
+    filename, part
+):
+    with pytest.raises(ArtifactError) as exc:
+        parse_filename(filename)
+    message = str(exc.value)
+    assert f"the {part} " in message
+    assert "is not allowed: a conda" in message
+    assert "ASCII letters" in message
+
+
+def test_a_file_name_over_255_bytes_is_refused():
+    longest = "d" * 243 + "-1.0-0.conda"
+    assert len(longest) == 255
+    assert parse_filename(longest).version == "1.0"
+    with pytest.raises(ArtifactError, match="longer than 255 bytes"):
+        parse_filename("d" + longest)
+
+
+def test_a_version_over_128_characters_is_refused():
+    with pytest.raises(ArtifactError, match="version is longer than 128"):
+        parse_filename("demo-" + "1" * 129 + "-0.conda")
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE])
+def test_a_long_run_of_extended_headers_is_refused(tmp_path, kind):
+    # tarfile reads the header after an extended one by recursion, holding each:
+    # thousands in a row were a RecursionError (a 500) and up to 1 MiB per level.
+    link = tarfile.TarInfo("././@LongLink")
+    link.type = kind
+    data = b"path=lib/x\n" if kind == tarfile.XHDTYPE else b"lib/x\0"
+    data = (b"%d " % (len(data) + 3) + data) if kind == tarfile.XHDTYPE else data
+    link.size = len(data)
+    one = link.tobuf(format=tarfile.GNU_FORMAT) + data + bytes(-len(data) % 512)
+    last = tarfile.TarInfo("lib/x").tobuf(format=tarfile.GNU_FORMAT)
+    index_member = _tar([INDEX_JSON])[:1024]
+    path = tmp_path / "demo-1.0-h0_0.tar.bz2"
+    path.write_bytes(bz2.compress(index_member + one * 2 + last + bytes(1024)))
+    assert read(path).index == INDEX
+    path.write_bytes(bz2.compress(index_member + one * 5000 + last + bytes(1024)))
+    with pytest.raises(ArtifactError, match="more than 8 extended headers precede"):
+        read(path)
+
+
+@pytest.mark.parametrize(
+    ("method", "flags"), [(99, 0), (0, 1)], ids=["aes", "encrypted"]
+)
+def test_a_conda_with_an_unreadable_zip_entry_is_invalid(tmp_path, method, flags):
+    path = handmade(tmp_path, ".conda", [INDEX_JSON])
+    data = bytearray(path.read_bytes())
+    # Rewrite every entry's flags and compression method, in both headers.
+    for signature, at in ((b"PK\x01\x02", 8), (b"PK\x03\x04", 6)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            data[start + at : start + at + 4] = struct.pack("<HH", flags, method)
+            start += 4
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="damaged or truncated"):
+        read(path)

@@ -14,6 +14,9 @@ MODULES = {
     "channels.repodata.repodata": False,
     "channels.repodata.subdirs": True,
     "packages.artifact": True,
+    "publishing.oidc.claims": True,
+    "publishing.oidc.tokens": True,
+    "publishing.snippets": True,
 }
 
 

@@ -33,7 +33,7 @@ print(json.dumps({
 # cython_runtime is a built-in module that Cython extensions (msgpack) register.
 ALLOWED = {
     "repodata": {"channels", "msgpack", "zstandard"},
-    "artifact": {"packages", "conda_package_streaming", "backports"},
+    "artifact": {"packages", "zstandard"},
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import re
 from typing import Any
 
 import msgpack
@@ -34,7 +35,7 @@ def record(index: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any
 
 
 def test_build_record_keeps_the_archive_fields_and_adds_hashes_size_and_indexed_time():
-    index = {**INDEX, "license": "MIT", "noarch": "generic", "custom": {"a": [1]}}
+    index = {**INDEX, "license": "MIT", "noarch": "generic"}
     assert record(index) == {
         **index,
         "depends": [],
@@ -100,10 +101,15 @@ def test_build_record_makes_the_timestamp_integer_milliseconds(timestamp, expect
 
 @pytest.mark.parametrize(
     "timestamp",
-    [True, "1700000000", None, [1], float("nan"), float("inf"), float("-inf")],
+    [True, "1700000000", [1], float("nan"), float("inf"), float("-inf"), -1, 1e300],
 )
-def test_build_record_drops_a_timestamp_that_is_not_a_finite_number(timestamp):
-    assert "timestamp" not in record(timestamp=timestamp)
+def test_build_record_rejects_a_timestamp_that_is_not_a_finite_number(timestamp):
+    with pytest.raises(PackageRecordError, match="'timestamp' must be a number of"):
+        record(timestamp=timestamp)
+
+
+def test_build_record_drops_a_null_timestamp():
+    assert "timestamp" not in record(timestamp=None)
 
 
 def test_build_record_adds_no_timestamp_when_the_archive_has_none():
@@ -174,6 +180,89 @@ def test_build_record_turns_null_lists_into_absent_ones():
     assert "track_features" not in r
 
 
+# build_record: only what clients read (issue 10: metadata amplification)
+
+CLIENT_FIELDS: dict[str, Any] = {
+    "arch": "x86_64",
+    "platform": "linux",
+    "license": "MIT",
+    "license_family": "MIT",
+    "features": "blas_mkl",
+    "track_features": ["feat"],
+    "noarch": "python",
+    "python_site_packages_path": "lib/python3.13t/site-packages",
+    "constrains": ["demo-lib <2"],
+    "purls": ["pkg:pypi/demo@1.0"],
+    "flags": ["gpu"],
+    "extra_depends": {"test": ["pytest"]},
+    "run_exports": {"weak": ["demo >=1.0"], "strong_constrains": ["x <2"]},
+    "timestamp": 1_700_000_000_000,
+}
+
+
+def test_build_record_keeps_every_field_a_client_reads():
+    r = record({**INDEX, **CLIENT_FIELDS})
+    assert {k: r[k] for k in CLIENT_FIELDS} == CLIENT_FIELDS
+
+
+@pytest.mark.parametrize(
+    "key", ["fn", "url", "channel", "legacy_bz2_md5", "summary", "x" * 1000, "custom"]
+)
+def test_build_record_drops_keys_no_client_reads(key):
+    assert key not in record(**{key: "anything"})
+
+
+def test_build_record_keeps_only_the_known_kinds_of_run_exports():
+    r = record(run_exports={"weak": ["a"], "extra": ["x" * 10_000]})
+    assert r["run_exports"] == {"weak": ["a"]}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule"),
+    [
+        ("license", 5, "a string"),
+        ("arch", ["x86_64"], "a string"),
+        ("features", {"a": 1}, "a string"),
+        ("purls", ["not a purl"], "a list of package URLs"),
+        ("purls", "pkg:pypi/demo", "a list of strings"),
+        ("flags", [1], "a list of strings"),
+        ("noarch", "wheel", '"python" or "generic"'),
+        ("noarch", 1, '"python" or "generic"'),
+        ("extra_depends", ["pytest"], "an object of lists of strings"),
+        ("extra_depends", {"test": "pytest"}, "an object of lists of strings"),
+        ("run_exports", ["demo"], "an object of lists of strings"),
+        ("run_exports", {"weak": "demo"}, "an object of lists of strings"),
+    ],
+)
+def test_build_record_rejects_a_client_field_no_client_could_parse(key, value, rule):
+    # rattler refuses a whole subdir over one ill-typed field of one record.
+    with pytest.raises(PackageRecordError, match=f"'{key}' must be {re.escape(rule)}"):
+        record(**{key: value})
+
+
+@pytest.mark.parametrize("noarch", ["python", "generic", True, False])
+def test_build_record_accepts_every_noarch_form_clients_read(noarch):
+    assert record(noarch=noarch)["noarch"] == noarch
+
+
+@pytest.mark.parametrize("build_number", [-1, 2**31, 2**70])
+def test_build_record_rejects_a_build_number_out_of_range(build_number):
+    with pytest.raises(PackageRecordError, match="from 0 to 2147483647"):
+        record(build_number=build_number)
+
+
+def test_build_record_accepts_the_largest_build_number():
+    assert record(build_number=2**31 - 1)["build_number"] == 2**31 - 1
+
+
+def test_encode_record_refuses_a_record_over_its_size_limit():
+    r = record(depends=["x" * 100] * 10)
+    size = len(encode_record(r).json)
+    assert encode_record(r, max_size=size).json
+    with pytest.raises(PackageRecordError, match=f"record of {size:,} bytes"):
+        encode_record(r, max_size=size - 1)
+
+
 def test_package_record_error_is_a_value_error():
     assert issubclass(PackageRecordError, ValueError)
 
@@ -182,7 +271,7 @@ def test_package_record_error_is_a_value_error():
 
 
 def test_encoded_json_is_compact_with_keys_sorted_at_every_level():
-    r = record(custom={"z": 1, "a": {"y": 2, "b": 3}}, depends=["b", "a"])
+    r = {**record(depends=["b", "a"]), "custom": {"z": 1, "a": {"y": 2, "b": 3}}}
     encoded = encode_record(r).json
     canonical = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert encoded == canonical.encode()
@@ -199,13 +288,13 @@ def test_encoded_json_is_the_record_with_hex_hashes():
 
 
 def test_encoded_json_is_utf8_without_escapes():
-    encoded = encode_record(record(summary="café ✓")).json
+    encoded = encode_record(record(license="café ✓")).json
     assert "café ✓".encode() in encoded
     assert b"\\u" not in encoded
 
 
 def test_encoding_does_not_depend_on_key_order():
-    r = record(custom={"b": 1, "a": 2}, license="MIT", timestamp=1)
+    r = {**record(license="MIT", timestamp=1), "custom": {"b": 1, "a": 2}}
     items = list(r.items())
     random.Random(4).shuffle(items)
     shuffled = dict(items)
@@ -232,7 +321,7 @@ def test_encoded_msgpack_has_the_hashes_as_bin_of_16_and_32_bytes():
 
 
 def test_encoded_msgpack_is_the_json_record_apart_from_the_hashes():
-    r = record(custom={"b": [1, 2.5, None, True]}, timestamp=5, license="MIT")
+    r = {**record(timestamp=5, license="MIT"), "custom": {"b": [1, 2.5, None, True]}}
     encoded = encode_record(r)
     packed = msgpack.unpackb(encoded.msgpack, raw=False)
     as_json = json.loads(encoded.json)
@@ -242,7 +331,7 @@ def test_encoded_msgpack_is_the_json_record_apart_from_the_hashes():
 
 
 def test_encoded_msgpack_has_keys_sorted_at_every_level():
-    r = record(custom={"z": 1, "a": {"y": 2, "b": 3}})
+    r = {**record(), "custom": {"z": 1, "a": {"y": 2, "b": 3}}}
     pairs = msgpack.unpackb(encode_record(r).msgpack, raw=False, object_pairs_hook=list)
     assert [k for k, _ in pairs] == sorted(r)
     custom = dict(pairs)["custom"]
@@ -288,11 +377,11 @@ def test_encode_record_rejects_a_hash_that_is_not_hex():
 )
 def test_encode_record_rejects_values_no_client_could_read(value):
     with pytest.raises(PackageRecordError, match="cannot be encoded"):
-        encode_record(record(custom=value))
+        encode_record({**record(), "custom": value})
 
 
 def test_encode_record_accepts_the_largest_msgpack_integers():
-    r = record(custom=[2**64 - 1, -(2**63)])
+    r = {**record(), "custom": [2**64 - 1, -(2**63)]}
     assert msgpack.unpackb(encode_record(r).msgpack)["custom"] == [2**64 - 1, -(2**63)]
 
 
@@ -300,3 +389,15 @@ def test_encoded_record_is_immutable():
     encoded = encode_record(record())
     with pytest.raises(dataclasses.FrozenInstanceError):
         encoded.json = b"{}"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("where", ["depends", "license"])
+def test_encode_record_refuses_a_nul_character_anywhere(where):
+    value = ["a\x00b"] if where == "depends" else "a\x00b"
+    with pytest.raises(PackageRecordError, match="holds a NUL character"):
+        encode_record(record(**{where: value}))
+
+
+def test_encode_record_accepts_a_backslash_before_u0000_text():
+    # The escaped text "\\u0000" is six characters, not a NUL.
+    assert encode_record(record(license="\\u0000")).json

@@ -197,12 +197,12 @@ class LiveService:
             _drop_database(os.environ["DATABASE_URL"], self.database)
 
 
-def service_or_skip(workdir: Path) -> LiveService:
+def service_or_skip(workdir: Path, env: dict[str, str] | None = None) -> LiveService:
     """Start the deployment; in CI a missing service fails, on a laptop it skips."""
     import pytest
 
     try:
-        return LiveService(workdir).start()
+        return LiveService(workdir, env=env).start()
     except Exception as exc:
         if os.environ.get("CI"):
             raise

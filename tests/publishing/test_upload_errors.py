@@ -217,7 +217,7 @@ def test_a_renamed_conda_archive_is_rejected(
     assert response.status_code == 422
     assert detail(response) == (
         "The file name does not match its metadata: "
-        "the archive was built as demo-1.0-h0_0.conda"
+        "the archive was built as demo-1.0-h0_0.conda."
     )
     assert_nothing_stored(spool_dir)
 
