@@ -7,12 +7,15 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import user_email, user_field, user_username
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from django.conf import settings
 from django.http import Http404, HttpRequest
 
 from channels.names import name_problem
@@ -57,7 +60,55 @@ def unique_username(texts: Iterable[str | None]) -> str:
     raise RuntimeError("could not find a free username")  # 50 collisions in 10**6
 
 
+@dataclass(frozen=True)
+class PublicSite:
+    """What allauth's mail templates read from ``current_site``: our name and host."""
+
+    name: str
+    domain: str
+
+
+def public_site() -> PublicSite:
+    return PublicSite(
+        name=settings.SITE_NAME, domain=urlsplit(settings.PUBLIC_URL).netloc
+    )
+
+
+def public_url(url: str) -> str:
+    """``url`` moved onto ``PUBLIC_URL``: mail never links to the Host a request sent.
+
+    >>> from django.conf import settings
+    >>> url = public_url("http://evil.example/accounts/x/?a=1")
+    >>> url == settings.PUBLIC_URL + "/accounts/x/?a=1"
+    True
+    """
+    bits = urlsplit(url)
+    public = urlsplit(settings.PUBLIC_URL)
+    return bits._replace(scheme=public.scheme, netloc=public.netloc).geturl()
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return public_url(super().get_reset_password_from_key_url(key))
+
+    def get_email_confirmation_url(
+        self, request: HttpRequest, emailconfirmation: Any
+    ) -> str:
+        return public_url(
+            super().get_email_confirmation_url(request, emailconfirmation)
+        )
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{settings.SITE_NAME}] {subject}"
+
+    def send_mail(
+        self, template_prefix: str, email: str, context: dict[str, Any]
+    ) -> None:
+        # allauth names the site after the request's Host (e.g. "127.0.0.1:8103").
+        super().send_mail(
+            template_prefix, email, {**context, "current_site": public_site()}
+        )
+
     def populate_username(self, request: HttpRequest, user: Any) -> None:
         """Social sign-ups bring a GitHub login or a Google name in any shape: make
         one that passes the channel-name rules instead of trusting it."""

@@ -1,11 +1,36 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import UserAdmin as StockUserAdmin
+from django.http import HttpRequest
+
+from channels.models import Membership, Role
 
 from .models import ApiKey, User
 
-admin.site.register(User, UserAdmin)
+
+@admin.register(User)
+class UserAdmin(StockUserAdmin):
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Deleting an owner would leave their channels with none: the admin refuses
+        (as for protected rows) until ownership is transferred or the channel gone."""
+        deleted, counts, _, protected = super().get_deleted_objects(objs, request)
+        owned = Membership.objects.filter(
+            user__in=[user.pk for user in objs], role=Role.OWNER
+        ).select_related("channel", "user")
+        protected = [
+            *protected,
+            *(
+                f"Channel {m.channel.name}, owned by {m.user.username}: transfer "
+                "or delete it first"
+                for m in owned
+            ),
+        ]
+        # Memberships go with their user; that they are read-only on their own page
+        # must not block the delete.
+        return deleted, counts, set(), protected
 
 
 @admin.register(ApiKey)

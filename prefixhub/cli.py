@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,9 @@ def _processes(host: str, port: int, web_workers: int) -> list[list[str]]:
         "--workers", str(web_workers),
         "--threads", "4",
         "--timeout", "600",  # large uploads stream through a worker
+        "--graceful-timeout", "10",
+        # No control socket: it would be a shared file in the home folder.
+        "--no-control-socket",
         # No access log: request lines can carry keys (/t/<key>/...).
     ]  # fmt: skip
     worker = [
@@ -43,6 +47,22 @@ def _processes(host: str, port: int, web_workers: int) -> list[list[str]]:
     return [web, worker]
 
 
+def default_public_url(host: str, port: int) -> str:
+    """The URL people use when PUBLIC_URL is not set: the bound address, or for a
+    wildcard bind (``0.0.0.0``, ``::``) this machine's name, never the wildcard.
+
+    >>> default_public_url("127.0.0.1", 8000)
+    'http://127.0.0.1:8000'
+    >>> default_public_url("0.0.0.0", 8000) == f"http://{socket.gethostname()}:8000"
+    True
+    """
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 (recognising, not binding)
+        host = socket.gethostname()
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def serve(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="prefixhub serve")
     parser.add_argument("--host", default="127.0.0.1")
@@ -50,7 +70,8 @@ def serve(argv: Sequence[str]) -> int:
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("PUBLIC_URL", f"http://{args.host}:{args.port}")
+    public_url_given = bool(os.environ.get("PUBLIC_URL"))
+    os.environ.setdefault("PUBLIC_URL", default_public_url(args.host, args.port))
     import django
 
     django.setup()
@@ -60,12 +81,26 @@ def serve(argv: Sequence[str]) -> int:
     call_command("migrate", interactive=False, verbosity=1)
     call_command("collectstatic", interactive=False, verbosity=0)
     print(f"prefixhub data in {settings.DATA_DIR}", flush=True)  # noqa: T201
-    print(f"Serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)  # noqa: T201
+    print(f"Serving on {settings.PUBLIC_URL}/ (Ctrl-C stops)", flush=True)  # noqa: T201
+    if not public_url_given:
+        print("Set PUBLIC_URL to the address people use, if it differs.", flush=True)  # noqa: T201
     children = [
-        subprocess.Popen(cmd)  # noqa: S603 (our own fixed argv)
+        # Each child in a session of its own: a Ctrl-C reaches serve alone, which
+        # then stops each child with one SIGTERM. A second signal on top of the
+        # terminal's made gunicorn wait out its graceful timeout (20 s).
+        subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: S603 (our own fixed argv; no threads yet)
         for cmd in _processes(args.host, args.port, args.web_workers)
     ]
     return _supervise(children)
+
+
+def _die_with_parent() -> None:
+    """Have the kernel stop a child whose serve process died without stopping it."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
@@ -102,6 +137,8 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    # What the service writes (database, queue, stored files) is its user's alone.
+    os.umask(0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefixhub.settings")
     if args and args[0] == "serve":
         sys.exit(serve(args[1:]))

@@ -78,10 +78,35 @@ def env_secret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def env_mode(name: str, default: int) -> int:
+    """A file mode in octal, as chmod takes it (``600``, ``0o640``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw.strip().removeprefix("0o"), 8)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be an octal mode, got {raw!r}"
+        ) from None
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` for the service user alone (its database, files and keys)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.geteuid():
+        path.chmod(0o700)
+    return path
+
+
 DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(
     env_str("PREFIXHUB_DATA_DIR") or platformdirs.user_data_dir("prefixhub")
 ).resolve()
+# Stored files are the service user's alone; a fronting web server that reads them
+# itself (PREFIXHUB_SERVE_MODE=accel) may be given group access, e.g. 640 and 750.
+FILE_UPLOAD_PERMISSIONS = env_mode("FILE_UPLOAD_PERMISSIONS", 0o600)
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = env_mode("FILE_UPLOAD_DIRECTORY_PERMISSIONS", 0o700)
 # Embedded mode: nothing configured, everything local. Production values may then
 # fall back to safe local defaults; outside it they must be given explicitly.
 EMBEDDED = not env_str("DATABASE_URL")
@@ -97,14 +122,23 @@ if not SECRET_KEY:
     else:
         import secrets
 
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        private_dir(DATA_DIR)
         SECRET_KEY = secrets.token_urlsafe(50)
         _key_file.write_text(SECRET_KEY)
         _key_file.chmod(0o600)
 
+# Every absolute URL, in mail and on pages, is built from PUBLIC_URL, never from the
+# Host a request sends (a reset link on an attacker's host would hand them the key).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("PREFIXHUB_SITE_NAME", "prefixhub")
 _public_host = (urlsplit(PUBLIC_URL).hostname or "").lower()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"] if (DEBUG or EMBEDDED) else [])
+_LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    list(dict.fromkeys([_public_host, *_LOOPBACK_NAMES]))
+    if (DEBUG or EMBEDDED)
+    else [],
+)
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -113,7 +147,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "prefixhub.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -134,6 +168,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "prefixhub.middleware.ContentSecurityPolicyMiddleware",
     "prefixhub.middleware.ChannelTokenPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,7 +203,7 @@ TEMPLATES = [
 ]
 
 if EMBEDDED:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(DATA_DIR)
     DATABASES: dict[str, Any] = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -299,23 +334,33 @@ PREFIXHUB_REPAIR_INTERVAL = env_float("PREFIXHUB_REPAIR_INTERVAL", 10.0)
 
 # --- Celery ------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 if CELERY_BROKER_URL == "filesystem://":
+    # The embedded broker: kombu's file-system transport with atomic messages
+    # (prefixhub/broker.py). Every folder it uses, the exchange tables of remote
+    # control included, lies in the data folder, never in the working directory.
     _queue_dir = DATA_DIR / "queue"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "prefixhub.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "in"),
         "data_folder_out": str(_queue_dir / "in"),
         "processed_folder": str(_queue_dir / "processed"),
-        "store_processed": False,
+        "control_folder": str(_queue_dir / "control"),
+        "polling_interval": 0.1,
     }
+    # A virtual transport polls: once the prefetch window is full it sleeps a
+    # polling interval. With one message per pool process, a burst of 200 cheap
+    # builds drained at 2 a second and the repodata rebuild queued behind them
+    # waited a minute. One embedded worker has no one to share the queue with.
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 16
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Separate deployments (or test runs) sharing one Redis use separate queues.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
@@ -351,6 +396,11 @@ EMAIL_BACKEND = env_str(
     if env_str("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend",
 )
+if not (DEBUG or EMBEDDED or env_str("EMAIL_HOST") or env_str("EMAIL_BACKEND")):
+    # Sign-up confirmations and password resets would only be printed in a log.
+    raise ImproperlyConfigured(
+        "EMAIL_HOST must be set when DEBUG is off (or choose EMAIL_BACKEND)"
+    )
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -436,8 +486,26 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+# --- transport security -----------------------------------------------------------
+# Cookies are secure when the site is served over https. Redirecting plain http and
+# HSTS are the operator's call (behind a TLS proxy, also set SECURE_PROXY_SSL_HEADER),
+# so they are settings; `prefixhub check --deploy` names any that are missing.
+SESSION_COOKIE_SECURE = env_bool(
+    "SESSION_COOKIE_SECURE", PUBLIC_URL.startswith("https://")
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Scripts only from our static files; styles may be inline (style attributes in the
+# templates; CSS cannot run code); logos may come from any https host.
+PREFIXHUB_CSP = env_str(
+    "PREFIXHUB_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' https: data:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'",
+)
 
 # --- trusted publishing (OIDC), docs/trusted-publishing.md §2 ------------------------
 _LOOPBACK_HOSTS = ("localhost", "::1")

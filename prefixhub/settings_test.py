@@ -11,6 +11,7 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "insecure-test-only-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("GITHUB_API_URL", "")  # no network beyond loopback in tests
 os.environ.setdefault(
     "PREFIXHUB_DATA_DIR", tempfile.mkdtemp(prefix="prefixhub-test-data-")

@@ -31,14 +31,15 @@ class AtomicFileSystemStorage(FileSystemStorage):
     def _save(self, name: str, content: File[Any]) -> str:
         path = self.path(name)
         directory = os.path.dirname(path)
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(directory, self.directory_permissions_mode or 0o777, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
                 if hasattr(content, "seek"):
                     content.seek(0)
                 shutil.copyfileobj(content, out, 1024 * 1024)
-            os.chmod(tmp, 0o644)
+            if self.file_permissions_mode is not None:
+                os.chmod(tmp, self.file_permissions_mode)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):

@@ -162,15 +162,51 @@ def publish_upload(
     with open(received.path, "rb") as handle:
         package_storage.save(key, handle)
     try:
-        return _record_upload(
+        package = _record_upload(
             channel, received, inspected, key=key, credential=credential, force=force
         )
     except BaseException:
         # The key is content-addressed: a refused re-upload of identical bytes (409)
         # shares it with the stored file, which must stay.
+        remove_stored_unless_used(channel.pk, inspected.subdir, key)
+        raise
+    _restore_if_removed(package, received)
+    return package
+
+
+def _lock_subdir(channel_id: int, subdir: str) -> None:
+    # Every upload and delete updates its subdir row before it commits (the
+    # generation bump), so holding that row orders us against their commits.
+    list(
+        Subdir.objects.select_for_update()
+        .filter(channel_id=channel_id, name=subdir)
+        .values_list("pk", flat=True)
+    )
+
+
+def remove_stored_unless_used(channel_id: int, subdir: str, key: str) -> None:
+    """Delete a stored package file unless a row refers to its key.
+
+    Keys are content-addressed, so a delete and an at-once re-upload of the same
+    bytes share one. The check and the delete hold the subdir's row lock: an upload
+    that commits first is seen here; one that commits later finds its bytes gone and
+    stores them again (``_restore_if_removed``).
+    """
+    with transaction.atomic():
+        _lock_subdir(channel_id, subdir)
         if not PackageFile.objects.filter(storage_key=key).exists():
             package_storage.delete(key)
-        raise
+
+
+def _restore_if_removed(package: PackageFile, received: ReceivedFile) -> None:
+    key = package.storage_key
+    if package_storage.exists(key):
+        return  # the common case: no clean-up ran between our store and commit
+    with transaction.atomic():
+        _lock_subdir(package.channel_id, package.subdir)
+        if PackageFile.objects.filter(storage_key=key).exists():
+            with open(received.path, "rb") as handle:
+                package_storage.save(key, handle)
 
 
 def _record_upload(
@@ -290,7 +326,10 @@ def _replace(existing: PackageFile, fields: dict[str, Any]) -> PackageFile:
         setattr(existing, name, value)
     existing.save(update_fields=[*fields])
     if old_key != existing.storage_key:
-        transaction.on_commit(lambda: package_storage.delete(old_key))
+        channel_id, subdir = existing.channel_id, existing.subdir
+        transaction.on_commit(
+            lambda: remove_stored_unless_used(channel_id, subdir, old_key)
+        )
     return existing
 
 
@@ -311,7 +350,9 @@ def delete_package_file(
         state = Subdir.objects.get(channel=channel, name=subdir)
         mark_names_changed(state, [package.name])
         record_activity(channel, actor, Activity.Verb.DELETED, f"{subdir}/{filename}")
-        transaction.on_commit(lambda: package_storage.delete(key))
+        transaction.on_commit(
+            lambda: remove_stored_unless_used(channel.pk, subdir, key)
+        )
 
 
 def reindex_subdir(channel: Channel, *, subdir: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from django.utils.functional import empty
 
 from tests.artifacts import build_package
 from tests.factories import add_member, make_channel, make_key, make_user
-from tests.live.service import LiveService, service_or_skip
+from tests.live.service import ROOT, LiveService, service_or_skip
 from tests.oidc_issuer import IssuerServer, make_issuers, make_keys
 
 # Uploaders try trusted publishing when they see CI variables: never here.
@@ -195,3 +196,52 @@ def live(
         yield service
     finally:
         service.stop()
+
+
+# Files that tools, not the service, keep in a checkout: the venv, caches, and the
+# screenshots the browser tests leave for people to look at.
+_TOOL_PATHS = (".venv/", ".mypy_cache/", ".ruff_cache/", ".pytest_cache/",
+               "test-artifacts/")  # fmt: skip
+
+
+def _checkout_files() -> set[str] | None:
+    """Untracked and ignored paths in the checkout, or None outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    paths = {line[3:] for line in done.stdout.splitlines() if line[:2] in ("??", "!!")}
+    return {
+        path
+        for path in paths
+        if not path.startswith(_TOOL_PATHS)
+        and "__pycache__/" not in path
+        and ".egg-info/" not in path
+        and not path.endswith(".pyc")
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_CHECKOUT_KEY] = _checkout_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Running the suite must leave nothing in the checkout: fail the run if it does."""
+    before = session.config.stash.get(_CHECKOUT_KEY, None)
+    after = _checkout_files()
+    if before is None or after is None or hasattr(session.config, "workerinput"):
+        return
+    left = sorted(after - before)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the test run left files in the checkout: " + ", ".join(left[:20])
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(message, red=True, bold=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_CHECKOUT_KEY = pytest.StashKey[set[str] | None]()

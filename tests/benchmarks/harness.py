@@ -65,6 +65,9 @@ def _django_env(tmp: str) -> None:
     os.environ["PREFIXHUB_DATA_DIR"] = os.path.join(tmp, "data")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault(
+        "EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+    )
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ["STORAGE_BACKEND"] = "local"
     os.environ.pop("REDIS_URL", None)

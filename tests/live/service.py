@@ -128,7 +128,7 @@ class LiveService:
         self._spawn("web", [
             python, "-m", "gunicorn", "prefixhub.wsgi:application",
             "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "8",
-            "--timeout", "120",
+            "--timeout", "120", "--no-control-socket",
         ])  # fmt: skip
         self.start_worker()
         wait_for(self._responds, timeout=60, interval=0.2)
