@@ -40,27 +40,27 @@ def raw_credential(request: HttpRequest) -> str | None:
             try:
                 decoded = base64.b64decode(value, validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
-                raise InvalidCredentials("malformed Basic credentials") from None
+                raise InvalidCredentials("Malformed Basic credentials.") from None
             # conda and .netrc send user:password; the user name is ignored.
             return decoded.partition(":")[2] or None
-        raise InvalidCredentials("unsupported Authorization scheme")
+        raise InvalidCredentials("Unsupported Authorization scheme.")
     token: str | None = getattr(request, "path_token", None)
     if token is not None and token.startswith(minted_tokens.PREFIX):
         # Minted tokens only ever go in an Authorization header: URLs end up in
         # logs, and a token there could be replayed for its 15 minutes.
-        raise InvalidCredentials("trusted-publishing tokens are not accepted in URLs")
+        raise InvalidCredentials("Trusted-publishing tokens are not accepted in URLs.")
     return token
 
 
 def authenticate_key(raw: str) -> ApiKey:
     """The usable key for ``raw``; raises InvalidCredentials for anything else."""
     if len(raw) > 200:
-        raise InvalidCredentials("invalid API key")
+        raise InvalidCredentials("Invalid API key.")
     # Every private channel URL comes here: indexed lookups, no query compiler.
     key = first_row(ApiKey, {"key_hash": hash_key(raw)})
     user = first_row(User, {"id": key.user_id}) if key is not None else None
     if key is None or user is None or not key.is_usable or not user.is_active:
-        raise InvalidCredentials("invalid, expired or revoked API key")
+        raise InvalidCredentials("Invalid, expired or revoked API key.")
     key.user = user
     key.touch()
     return key

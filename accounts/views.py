@@ -51,32 +51,54 @@ def _provider_name(provider_id: str) -> str:
     return provider_class.name if provider_class else provider_id
 
 
-@never_cache  # the response to a creation carries the secret: keep it out of caches
+NEW_KEY_SESSION = "new_api_key"
+
+
+@never_cache  # the page after a creation carries the secret: keep it out of caches
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST or None, user=request.user)
-    created: dict[str, Any] | None = None
+    """POST creates a key and redirects (a refresh creates nothing); the next GET
+    shows its secret once, handed over through the session."""
+    user = _signed_in(request)
+    form = ApiKeyForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         key, secret = services.create_api_key(
-            _signed_in(request),
+            user,
             name=form.cleaned_data["name"],
             expires_in_days=form.expires_in_days,
             channel=form.cleaned_data["channel"],
             is_read_only=form.cleaned_data["is_read_only"],
         )
-        created = {"key": key, "secret": secret, **_commands(key, secret)}
-        form = ApiKeyForm(user=request.user)
-    keys = ApiKey.objects.filter(
-        user=_signed_in(request), revoked_at__isnull=True
-    ).select_related("channel")
-    status = 400 if form.errors else 200
+        request.session[NEW_KEY_SESSION] = {"id": key.pk, "secret": secret}
+        return redirect("accounts:api-keys")
+    keys = ApiKey.objects.filter(user=user, revoked_at__isnull=True).select_related(
+        "channel"
+    )
+    created = _just_created(request, user)
+    if created:
+        # Focus stays at the top, on the new key, not on the form below it.
+        form.fields["name"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "accounts/api_keys.html",
         {"form": form, "keys": keys, "created": created},
-        status=status,
+        status=400 if form.errors else 200,
     )
+
+
+def _just_created(request: HttpRequest, user: User) -> dict[str, Any] | None:
+    """The key created by the previous request, popped so it is shown only once."""
+    new = request.session.pop(NEW_KEY_SESSION, None)
+    if not isinstance(new, dict) or not isinstance(new.get("id"), int):
+        return None
+    key = ApiKey.objects.filter(
+        pk=new["id"], user=user, revoked_at__isnull=True
+    ).first()
+    if key is None:
+        return None
+    secret = str(new.get("secret", ""))
+    return {"key": key, "secret": secret, **_commands(key, secret)}
 
 
 def _commands(key: ApiKey, secret: str) -> dict[str, str]:

@@ -7,12 +7,10 @@ the acting user, if any, and the limits of the key or token it came with.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.credentials import Credential
-from packages.models import PackageFile
 from prefixhub.fastquery import first_row, first_value
 
 from .exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
@@ -161,14 +159,3 @@ def member_channel_ids(credential: Credential) -> QuerySet[Membership, int]:
     return Membership.objects.filter(user=credential.user).values_list(
         "channel_id", flat=True
     )
-
-
-def visible_files(user: Any) -> QuerySet[PackageFile]:
-    """Package files the user may find by search: those of channels they may read."""
-    readable = Channel.objects.public().values("pk")
-    if user is not None and user.is_authenticated:
-        readable = Channel.objects.filter(
-            Q(is_private=False)
-            | Q(pk__in=member_channel_ids(Credential.for_user(user)))
-        ).values("pk")
-    return PackageFile.objects.filter(channel_id__in=readable)

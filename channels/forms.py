@@ -117,7 +117,8 @@ class _ByUsername(_Form):
 
 
 class AddMemberForm(_ByUsername):
-    role = forms.ChoiceField(choices=MEMBER_ROLE_CHOICES, initial=Role.CONTRIBUTOR)
+    # The least privilege unless the owner asks for more.
+    role = forms.ChoiceField(choices=MEMBER_ROLE_CHOICES, initial=Role.VIEWER)
 
 
 class ChangeRoleForm(_Form):
@@ -125,7 +126,16 @@ class ChangeRoleForm(_Form):
 
 
 class TransferForm(_ByUsername):
-    """The new owner, by exact username; the service checks they are a member."""
+    """The new owner, by exact username; the service checks they are a member.
+
+    ``confirmed`` is set by the second step, the page that names the new owner.
+    """
+
+    confirmed = forms.CharField(required=False, max_length=5, widget=forms.HiddenInput)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.cleaned_data.get("confirmed") == "true"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

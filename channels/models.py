@@ -60,6 +60,11 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def url(self) -> str:
+        """The URL conda clients use for this channel (on ``PUBLIC_URL``)."""
+        return f"{settings.PUBLIC_URL}/{self.name}"
+
 
 class Membership(models.Model):
     channel = models.ForeignKey(

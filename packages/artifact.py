@@ -351,6 +351,7 @@ def _conda_components(
     with zipfile.ZipFile(fileobj) as zf:
         expected = {f"{part}-{stem}.tar.zst" for part in ("info", "pkg")}
         names = set(zf.namelist())
+        _check_renamed(names, stem)
         for name in sorted(expected - names):
             raise ArtifactError(f"not a valid conda package: {name} is missing")
         # rattler extracts every .tar.zst entry: one we do not check could hold
@@ -369,6 +370,20 @@ def _conda_components(
                 )
                 with reader:
                     yield _Metered(reader, budget)
+
+
+def _check_renamed(names: set[str], stem: str) -> None:
+    # A .conda names its parts after the file it was built as: parts under another
+    # name mean the file was renamed, a name problem rather than damage.
+    if f"info-{stem}.tar.zst" in names:
+        return
+    infos = sorted(n for n in names if n.startswith("info-") and n.endswith(".tar.zst"))
+    if infos:
+        built = infos[0].removeprefix("info-").removesuffix(".tar.zst")
+        raise ArtifactError(
+            "the file name does not match its metadata: the archive was built as "
+            f"{built}.conda"
+        )
 
 
 def _members(

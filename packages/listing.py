@@ -8,12 +8,13 @@ of names only. "Latest version" is the version of the most recently uploaded fil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from channels.models import Channel
 
@@ -73,15 +74,36 @@ def package_summaries(
     return current, list(summaries.values())
 
 
+@dataclass(frozen=True)
+class BuildCell:
+    build: str
+    uploaded_at: datetime
+    uploaded_by: str
+
+
 @dataclass
 class VersionRow:
     version: str
     file_count: int
     updated_at: datetime
     # platform -> builds of this version on that platform
-    builds: dict[str, list[str]] = field(default_factory=dict)
+    builds: dict[str, list[BuildCell]] = field(default_factory=dict)
     # the builds per platform, in the order of the page's platform columns
-    cells: list[list[str]] = field(default_factory=list)
+    cells: list[list[BuildCell]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    spec: str
+    # the package's name when this channel has it (then the page links to it)
+    name: str | None
+
+
+@dataclass(frozen=True)
+class FileDetail:
+    file: PackageFile
+    depends: list[Dependency]
+    constrains: list[Dependency]
 
 
 @dataclass
@@ -93,7 +115,7 @@ class PackageOverview:
     versions: Page[Any]
     rows: list[VersionRow]
     selected_version: str
-    files: list[PackageFile]
+    files: list[FileDetail]
 
 
 def package_overview(
@@ -122,10 +144,14 @@ def package_overview(
     matrix = (
         files.filter(version__in=list(rows))
         .order_by("subdir", "build")
-        .values_list("version", "subdir", "build")
+        .values_list(
+            "version", "subdir", "build", "uploaded_at", "uploaded_by__username"
+        )
     )
-    for row_version, subdir, build in matrix:
-        rows[row_version].builds.setdefault(subdir, []).append(build)
+    for row_version, subdir, build, uploaded_at, uploader in matrix:
+        rows[row_version].builds.setdefault(subdir, []).append(
+            BuildCell(build, uploaded_at, uploader or "")
+        )
     for row in rows.values():
         row.cells = [row.builds.get(platform, []) for platform in platforms]
     selected = version or latest.version
@@ -142,16 +168,74 @@ def package_overview(
         versions=versions,
         rows=list(rows.values()),
         selected_version=selected,
-        files=details,
+        files=_with_dependencies(channel, details),
     )
+
+
+def _dependency_name(spec: str) -> str:
+    """The package name a match spec starts with: ``python >=3.11`` -> ``python``.
+
+    >>> _dependency_name("python >=3.11"), _dependency_name("numpy>=1.2,<2")
+    ('python', 'numpy')
+    """
+    return re.split(r"[\s<>=!~\[;,]", spec.strip(), maxsplit=1)[0].lower()
+
+
+def _with_dependencies(channel: Channel, files: list[PackageFile]) -> list[FileDetail]:
+    """Each file with its dependencies, named for linking when this channel has them."""
+    specs = {
+        spec
+        for file in files
+        for key in ("depends", "constrains")
+        for spec in file.record.get(key) or []
+        if isinstance(spec, str)
+    }
+    wanted = {_dependency_name(spec) for spec in specs}
+    here = set(
+        PackageFile.objects.filter(channel=channel, name__in=wanted)
+        .values_list("name", flat=True)
+        .distinct()
+    )
+
+    def deps(file: PackageFile, key: str) -> list[Dependency]:
+        found = [s for s in file.record.get(key) or [] if isinstance(s, str)]
+        return [
+            Dependency(s, name if (name := _dependency_name(s)) in here else None)
+            for s in found
+        ]
+
+    return [FileDetail(f, deps(f, "depends"), deps(f, "constrains")) for f in files]
 
 
 def search_packages(files: Any, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """Package names matching ``query`` among ``files`` (already narrowed to what the
-    searcher may read), one row per (channel, name)."""
-    return list(
+    searcher may read), one row per (channel, name), with the latest upload's
+    version and summary and whether the channel is private."""
+    rows = list(
         files.filter(name__icontains=query)
-        .values("channel__name", "name")
+        .values("channel_id", "channel__name", "channel__is_private", "name")
         .annotate(updated_at=Max("uploaded_at"), file_count=Count("id"))
         .order_by("name", "channel__name")[:limit]
     )
+    if not rows:
+        return rows
+    newest = Q()
+    for row in rows:
+        newest |= Q(
+            channel_id=row["channel_id"],
+            name=row["name"],
+            uploaded_at=row["updated_at"],
+        )
+    latest: dict[tuple[int, str], dict[str, Any]] = {}
+    for channel_id, name, version, about, record in (
+        files.filter(newest)
+        .order_by("id")  # the last upload of the newest moment wins
+        .values_list(
+            "channel_id", "name", "version", "about__summary", "record__summary"
+        )
+    ):
+        summary = about or record or ""
+        latest[channel_id, name] = {"version": version, "summary": str(summary)}
+    for row in rows:
+        row.update(latest.get((row["channel_id"], row["name"]), {}))
+    return rows

@@ -1,8 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from channels.models import Channel, Membership
+
+
+class PackageFileQuerySet(models.QuerySet["PackageFile"]):
+    def visible_to(self, user: Any) -> PackageFileQuerySet:
+        """Files of the channels ``user`` may read: public ones and their own."""
+        readable = models.Q(is_private=False)
+        if user is not None and user.is_authenticated:
+            mine = Membership.objects.filter(user=user).values("channel_id")
+            readable |= models.Q(pk__in=mine)
+        return self.filter(channel_id__in=Channel.objects.filter(readable).values("pk"))
 
 
 class PackageFile(models.Model):
@@ -36,6 +50,8 @@ class PackageFile(models.Model):
     # Set when a trusted publisher's CI run uploaded the file: repository, workflow,
     # ref and run link (accounts.credentials.TrustedWorkflow.as_record).
     published_via = models.JSONField(default=dict, blank=True)
+
+    objects = PackageFileQuerySet.as_manager()
 
     class Meta:
         ordering = ["subdir", "filename"]

@@ -12,9 +12,4 @@ urlpatterns = [
         views.detail,
         name="detail",
     ),
-    path(
-        "channels/<str:name>/files/<str:subdir>/<str:filename>/delete",
-        views.delete_file,
-        name="file-delete",
-    ),
 ]

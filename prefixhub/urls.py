@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from channels import serving
+from channels.views import pages as channel_pages
 
 handler403 = "prefixhub.views.permission_denied"
 handler404 = "prefixhub.views.page_not_found"
@@ -36,4 +37,7 @@ urlpatterns = [
         serving.channel_root_file,
         name="channel-root-file",
     ),
+    # The channel URL itself: browsers are sent to the channel page.
+    path("<str:channel>", channel_pages.channel_root, name="channel-root"),
+    path("<str:channel>/", channel_pages.channel_root),
 ]

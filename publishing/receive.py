@@ -86,9 +86,22 @@ class _Spool:
             os.unlink(self.path)
 
 
+def readable_size(size: int) -> str:
+    """A byte count for people.
+
+    >>> readable_size(4096), readable_size(1536 * 1024), readable_size(100 << 20)
+    ('4 KiB', '1.5 MiB', '100 MiB')
+    """
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            break
+        value /= 1024
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
 def _too_large(limit: int) -> str:
-    mib = limit // (1024 * 1024)
-    return f"The package is larger than this server's limit of {mib} MiB."
+    return f"The package is larger than this server's limit of {readable_size(limit)}."
 
 
 def _check_sha(value: str | None) -> str | None:

@@ -118,7 +118,7 @@ def inspect_upload(
     except ArtifactTooLarge as exc:
         raise UploadTooLarge(_sentence(str(exc))) from None
     except (ArtifactError, PackageRecordError) as exc:
-        raise InvalidPackage(str(exc)) from None
+        raise InvalidPackage(_sentence(str(exc))) from None
     subdir = record["subdir"]
     if not is_known_subdir(subdir):
         raise InvalidPackage(f"Unknown platform '{subdir}' in info/index.json.")

@@ -9,6 +9,11 @@ app_name = "publishing"
 urlpatterns = [
     path("channels/<str:name>/settings/upload", views.upload_page, name="upload-page"),
     path(
+        "channels/<str:name>/files/<str:subdir>/<str:filename>/delete",
+        views.delete_file,
+        name="file-delete",
+    ),
+    path(
         "channels/<str:name>/settings/trusted-publishers/add/<str:provider>",
         views.publisher_add,
         name="publisher-add",

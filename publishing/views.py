@@ -1,6 +1,7 @@
-"""The web upload page and the trusted-publisher settings page.
+"""The web upload page, the file-delete page and the trusted-publisher settings.
 
-Uploaded files go to the upload API, as pixi's do.
+Uploaded files go to the upload API, as pixi's do; deletion calls the same
+service as the delete API.
 """
 
 from __future__ import annotations
@@ -15,17 +16,23 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts.authentication import session_credential
 from channels import access
 from channels.models import Channel
 from channels.page_errors import channel_page
+from packages.models import PackageFile
 
 from . import publishers
-from .exceptions import PublisherError
+from .exceptions import FileNotFound, PublisherError
 from .forms import FORMS
 from .models import TrustedPublisher
+from .services import delete_package_file
 from .snippets import publisher_view
 
 ACCEPTED_EXTENSIONS = (".conda", ".tar.bz2")
@@ -44,8 +51,37 @@ def upload_page(request: HttpRequest, name: str) -> HttpResponse:
         "upload_url": reverse("publishing-api:upload", args=[channel.name]),
         "max_size": settings.PREFIXHUB_MAX_UPLOAD_SIZE,
         "accepted": ",".join(ACCEPTED_EXTENSIONS),
+        "can_replace": session_credential(request).may_overwrite,
     }
     return render(request, "publishing/upload.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@channel_page
+def delete_file(
+    request: HttpRequest, name: str, subdir: str, filename: str
+) -> HttpResponse:
+    """GET (and HEAD) asks for confirmation; POST deletes the file and its entry."""
+    channel = access.get_channel_for_upload_page(name, session_credential(request))
+    package = PackageFile.objects.filter(
+        channel=channel, subdir=subdir, filename=filename
+    ).first()
+    if package is None:
+        raise Http404("No such file in this channel.")
+    if request.method != "POST":
+        context = {"channel": channel, "file": package}
+        return render(request, "publishing/confirm_delete.html", context)
+    try:
+        delete_package_file(
+            channel, subdir=subdir, filename=filename, actor=session_credential(request)
+        )
+    except FileNotFound as exc:
+        raise Http404(exc.message) from None
+    messages.success(request, f"Deleted {subdir}/{filename}.")
+    if PackageFile.objects.filter(channel=channel, name=package.name).exists():
+        return redirect("packages:detail", name=channel.name, package=package.name)
+    return redirect("channels:detail", name=channel.name)
 
 
 # --- trusted publishers (docs/trusted-publishing.md §4) ------------------------------

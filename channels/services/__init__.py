@@ -5,6 +5,7 @@ from __future__ import annotations
 from .channels import (
     add_member,
     change_role,
+    check_transfer,
     create_channel,
     delete_channel,
     record_activity,
@@ -34,6 +35,7 @@ __all__ = [
     "Publication",
     "add_member",
     "change_role",
+    "check_transfer",
     "claim_repodata_rebuild",
     "create_channel",
     "delete_channel",

@@ -194,6 +194,26 @@ def remove_member(channel: Channel, *, user: Any, actor: Any) -> None:
         )
 
 
+def check_transfer(channel: Channel, *, new_owner: Any) -> None:
+    """Raise InvalidChannel when ``new_owner`` cannot take the channel over; the
+    confirmation page asks only about transfers that can happen."""
+    role = (
+        Membership.objects.filter(channel=channel, user=new_owner)
+        .values_list("role", flat=True)
+        .first()
+    )
+    _check_transfer_target(new_owner, role)
+
+
+def _check_transfer_target(new_owner: Any, role: str | None) -> None:
+    if role is None:
+        raise InvalidChannel(
+            f"{new_owner.username} must be a member before becoming the owner."
+        )
+    if role == Role.OWNER:
+        raise InvalidChannel(f"{new_owner.username} already owns this channel.")
+
+
 def transfer_ownership(channel: Channel, *, new_owner: Any, actor: Any) -> None:
     """Hand the channel to an existing member; the former owner becomes contributor.
 
@@ -209,12 +229,8 @@ def transfer_ownership(channel: Channel, *, new_owner: Any, actor: Any) -> None:
         )
         owner = next((m for m in rows if m.role == Role.OWNER), None)
         target = next((m for m in rows if m.user_id == new_owner.pk), None)
-        if target is None:
-            raise InvalidChannel(
-                f"{new_owner.username} must be a member before becoming the owner."
-            )
-        if target.role == Role.OWNER:
-            raise InvalidChannel(f"{new_owner.username} already owns this channel.")
+        _check_transfer_target(new_owner, target.role if target else None)
+        assert target is not None
         if owner is not None:
             owner.role = Role.CONTRIBUTOR
             owner.save(update_fields=["role"])

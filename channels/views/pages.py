@@ -8,17 +8,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Count, OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from accounts.authentication import session_credential
 from packages.listing import package_summaries, search_packages
+from packages.models import PackageFile
 
 from .. import access, services
+from ..commands import usage_tabs
 from ..exceptions import InvalidChannel
 from ..forms import ChannelCreateForm, channel_name_problem
-from ..models import Channel
+from ..models import Channel, Membership
 from ..page_errors import channel_page
 
 CHANNELS_PER_PAGE = 30
@@ -29,28 +32,36 @@ def _query(request: HttpRequest) -> str:
     return request.GET.get("q", "").strip()[:MAX_QUERY]
 
 
-def channel_url(name: str) -> str:
-    """The URL conda clients use for a channel."""
-    return f"{settings.PUBLIC_URL}/{name}"
+def _listed(channels: Any, user: Any) -> Any:
+    """Channels with what their tiles show: package count and the user's role."""
+    channels = channels.annotate(
+        package_count=Count("files__name", distinct=True)
+    ).order_by("name")
+    if user.is_authenticated:
+        role = Membership.objects.filter(channel=OuterRef("pk"), user=user)
+        channels = channels.annotate(role=Subquery(role.values("role")[:1]))
+    return channels
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     query = _query(request)
-    channels = Channel.objects.visible_to(request.user).order_by("name")
-    mine = channels.filter(
-        pk__in=access.member_channel_ids(session_credential(request))
-    )
+    member_of = access.member_channel_ids(session_credential(request))
+    channels = Channel.objects.visible_to(request.user)
+    mine = channels.filter(pk__in=member_of)
     packages: list[dict[str, Any]] = []
     if query:
         channels = channels.filter(name__icontains=query)
-        packages = search_packages(access.visible_files(request.user), query)
+        packages = search_packages(PackageFile.objects.visible_to(request.user), query)
+    else:
+        # Your channels are listed once, at the top, not again among all channels.
+        channels = channels.exclude(pk__in=member_of)
     context = {
         "query": query,
-        "page": Paginator(channels, CHANNELS_PER_PAGE).get_page(
+        "page": Paginator(_listed(channels, request.user), CHANNELS_PER_PAGE).get_page(
             request.GET.get("page")
         ),
-        "mine": list(mine[:50]) if not query else [],
+        "mine": list(_listed(mine, request.user)[:50]) if not query else [],
         "packages": packages,
     }
     return render(request, "channels/home.html", context)
@@ -94,12 +105,36 @@ def detail(request: HttpRequest, name: str) -> HttpResponse:
     page, packages = package_summaries(
         channel, query=query, page=request.GET.get("page")
     )
+    can = access.abilities(channel, session_credential(request))
     context = {
         "channel": channel,
-        "can": access.abilities(channel, session_credential(request)),
-        "channel_url": channel_url(channel.name),
+        "can": can,
+        "usage": usage_tabs(
+            settings.PUBLIC_URL,
+            channel.name,
+            is_private=channel.is_private,
+            can_write=can.can_write,
+        ),
         "query": query,
         "page": page,
         "packages": packages,
     }
     return render(request, "channels/detail.html", context)
+
+
+def _prefers_html(request: HttpRequest) -> bool:
+    """Whether the client is a browser: it asks for HTML by name, which conda
+    clients (``*/*`` or JSON) never do."""
+    return any(
+        media.main_type == "text" and media.sub_type == "html"
+        for media in request.accepted_types
+    )
+
+
+@require_safe
+def channel_root(request: HttpRequest, channel: str) -> HttpResponse:
+    """``PUBLIC_URL/<channel>``, the URL people copy: browsers go to the channel
+    page, which decides who may see it; clients find no file here, as before."""
+    if _prefers_html(request):
+        return redirect("channels:detail", name=channel)
+    raise Http404("A channel URL holds subdirs, not a file.")

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.authentication import session_credential
 from accounts.models import User
@@ -145,17 +145,24 @@ def member_role(request: HttpRequest, name: str, username: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, f"{member.username} is now {form.cleaned_data['role']}."
+            request, f"{member.username} is now a {form.cleaned_data['role']}."
         )
     return redirect("channels:members", name=channel.name)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @channel_page
 def member_remove(request: HttpRequest, name: str, username: str) -> HttpResponse:
+    """GET asks for confirmation; POST removes the member."""
     channel = access.get_channel_for_manage(name, session_credential(request))
     member = _member_user(username)
+    if request.method == "GET":
+        if not channel.memberships.filter(user=member).exists():
+            raise Http404("No such member.")
+        return _render(
+            request, channel, "confirm_remove.html", "members", member=member
+        )
     try:
         services.remove_member(channel, user=member, actor=request.user)
     except InvalidChannel as exc:
@@ -200,6 +207,16 @@ def transfer(request: HttpRequest, name: str) -> HttpResponse:
     if form.is_valid():
         new_owner = form.cleaned_data["username"]
         try:
+            if not form.is_confirmed:
+                # First step: a page that names the new owner and asks again.
+                services.check_transfer(channel, new_owner=new_owner)
+                return _render(
+                    request,
+                    channel,
+                    "confirm_transfer.html",
+                    "danger",
+                    new_owner=new_owner,
+                )
             services.transfer_ownership(
                 channel, new_owner=new_owner, actor=request.user
             )

@@ -8,6 +8,7 @@ const list = document.getElementById("upload-list");
 const uploadUrl = zone.dataset.uploadUrl;
 const maxSize = Number(zone.dataset.maxSize);
 const accepted = zone.dataset.accept.split(",");
+const replace = document.getElementById("replace");
 const PARALLEL = 2;
 
 const queue = [];
@@ -103,10 +104,23 @@ function packageLink(body) {
   return `/channels/${channel}/packages/${encodeURIComponent(body.name)}`;
 }
 
-function send(file, view) {
+function offerReplace(file, view) {
+  const button = el("button", "button button-small", "Replace it");
+  button.type = "button";
+  button.addEventListener("click", () => {
+    button.remove();
+    view.item.classList.remove("is-failed");
+    delete view.item.dataset.state;
+    queue.push({ file, view, force: true });
+    pump();
+  });
+  view.status.append(" ", button);
+}
+
+function send(file, view, force) {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", uploadUrl);
+    xhr.open("POST", force ? `${uploadUrl}?force=true` : uploadUrl);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("X-File-Name", file.name);
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
@@ -120,6 +134,7 @@ function send(file, view) {
         view.finish(true, `Uploaded ${body.subdir}/${body.filename}`, packageLink(body));
       } else {
         view.finish(false, messageFrom(xhr));
+        if (xhr.status === 409 && replace) offerReplace(file, view);
       }
       resolve();
     });
@@ -134,9 +149,9 @@ function send(file, view) {
 
 function pump() {
   while (running < PARALLEL && queue.length) {
-    const { file, view } = queue.shift();
+    const { file, view, force } = queue.shift();
     running += 1;
-    send(file, view).then(() => {
+    send(file, view, force || (replace && replace.checked)).then(() => {
       running -= 1;
       pump();
     });
@@ -170,3 +185,11 @@ input.addEventListener("change", () => {
   accept(input.files);
   input.value = "";
 });
+
+// A file dropped beside the zone must not make the browser open it and leave
+// the page (and any uploads in progress).
+for (const type of ["dragover", "drop"]) {
+  window.addEventListener(type, (event) => {
+    if (!zone.contains(event.target)) event.preventDefault();
+  });
+}

@@ -30,8 +30,8 @@ def create_key(client: Client, **data: Any) -> str:
     """Create a key through the page; the secret shown once."""
     data.setdefault("name", "laptop")
     data.setdefault("expiry", "90")
-    response = client.post(URL, data)
-    assert response.status_code == 200, response.content.decode()[:2000]
+    response = client.post(URL, data, follow=True)
+    assert response.redirect_chain == [(URL, 302)], response.content.decode()[:2000]
     match = SECRET_RE.search(response.content.decode())
     assert match, "the new key is shown"
     return match.group(1)
@@ -79,7 +79,7 @@ def test_a_created_key_is_shown_once_with_commands_for_this_server(
 ) -> None:
     settings.PUBLIC_URL = "https://conda.example.org"
     client = signed_in(alice)
-    response = client.post(URL, {"name": "laptop", "expiry": "30"})
+    response = client.post(URL, {"name": "laptop", "expiry": "30"}, follow=True)
     html = response.content.decode()
     secret = SECRET_RE.search(html).group(1)  # type: ignore[union-attr]
     assert f"pixi auth login conda.example.org --token {secret}" in html
@@ -92,6 +92,42 @@ def test_a_created_key_is_shown_once_with_commands_for_this_server(
     key = ApiKey.objects.get()
     assert key.key_hash == hash_key(secret)
     assert secret not in key.prefix and secret.startswith(key.prefix)
+
+
+def test_a_creation_redirects_so_a_refresh_creates_no_second_key(
+    alice: Any,
+) -> None:
+    client = signed_in(alice)
+    response = client.post(URL, {"name": "laptop", "expiry": "30"})
+    assert response.status_code == 302
+    assert response["Location"] == URL
+    assert "no-store" in response["Cache-Control"]
+    shown = client.get(URL)
+    assert SECRET_RE.search(shown.content.decode())
+    assert "no-store" in shown["Cache-Control"]
+    refreshed = client.get(URL).content.decode()  # what a browser refresh does
+    assert not SECRET_RE.search(refreshed)
+    assert ApiKey.objects.count() == 1
+
+
+def test_the_page_with_a_new_key_does_not_jump_to_the_form(alice: Any) -> None:
+    client = signed_in(alice)
+    assert "autofocus" in client.get(URL).content.decode()
+    shown = client.post(URL, {"name": "laptop", "expiry": "30"}, follow=True)
+    assert "autofocus" not in shown.content.decode()
+
+
+def test_a_secret_is_not_shown_for_a_key_revoked_meanwhile(alice: Any) -> None:
+    client = signed_in(alice)
+    client.post(URL, {"name": "laptop", "expiry": "30"})
+    ApiKey.objects.update(revoked_at=timezone.now())
+    assert not SECRET_RE.search(client.get(URL).content.decode())
+
+
+def test_another_user_never_sees_the_secret(alice: Any, bob: Any) -> None:
+    client = signed_in(alice)
+    client.post(URL, {"name": "laptop", "expiry": "30"})
+    assert not SECRET_RE.search(signed_in(bob).get(URL).content.decode())
 
 
 def test_the_secret_never_appears_again(alice: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,3 +64,42 @@ def screenshot(page: Any, name: str) -> Path:
 
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6]}"
+
+
+AXE_VERSION = "4.14.1"
+AXE_DIR = ROOT / "test-artifacts" / "axe"
+AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+SIZES = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    """axe-core's browser bundle, from the npm registry into a git-ignored folder
+    (``.ci/run`` installs it up front; a developer's first run fetches it)."""
+    if not AXE_JS.exists():
+        done = subprocess.run(
+            ["npm", "install", "--no-save", "--no-audit", "--no-fund",
+             "--prefix", str(AXE_DIR), f"axe-core@{AXE_VERSION}"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        if done.returncode != 0 or not AXE_JS.exists():
+            reason = f"could not install axe-core with npm: {done.stderr[-500:]}"
+            if os.environ.get("CI"):
+                raise RuntimeError(reason)
+            pytest.skip(reason)
+    return AXE_JS
+
+
+def serious_violations(page: Any, axe: Path) -> list[str]:
+    """Run axe-core on the page; its serious and critical violations, readable."""
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -232,6 +232,7 @@ def test_transfer_ownership(page: Any, live: LiveService) -> None:
     page.fill("#id_username", heir)
     screenshot(page, "website-danger-zone")
     page.click("button:has-text('Transfer')")
+    page.click(f"button:has-text('Transfer to {heir}')")  # the confirmation
 
     page.wait_for_url(f"**/channels/{name}")
     assert f"{heir} now owns {name}" in page.inner_text(".messages")

@@ -209,6 +209,36 @@ def test_channel_page_shows_packages_and_how_to_use_the_channel(
     assert f"mamba install --channel {url}" in content
     assert f"rattler-build build --channel {url}" in content
     assert "pixi upload" not in content  # anonymous visitors cannot upload
+    # The placeholder is text, not a tag the browser would hide.
+    assert ">pixi add &lt;package&gt;</code>" in content
+    assert "--channel" not in content.split("pixi add")[1].split("</code>")[0]
+
+
+def test_commands_use_the_public_url_not_the_request_host(
+    client: Client, channels: Any, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://conda.example.org"
+    content = client.get("/channels/demo", HTTP_HOST="127.0.0.1").content.decode()
+    assert "pixi workspace channel add https://conda.example.org/demo" in content
+    assert "http://127.0.0.1" not in content
+
+
+def test_a_private_channel_page_shows_commands_that_authenticate(
+    client: Client, private_channel: Any, bob: Any, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://conda.example.org"
+    client.force_login(bob)
+    content = client.get("/channels/secret").content.decode()
+    key = "&lt;API key&gt;"
+    assert f"pixi auth login conda.example.org --token {key}" in content
+    assert (
+        f"conda install --channel https://conda.example.org/t/{key}/secret "
+        "&lt;package&gt;"
+    ) in content
+    assert f"micromamba auth login https://conda.example.org --bearer {key}" in content
+    assert "micromamba install --channel https://conda.example.org/secret" in content
+    assert "mamba install --channel https://conda.example.org/secret" in content
+    assert f"rattler-build auth login conda.example.org --token {key}" in content
 
 
 def test_channel_page_shows_the_logo_and_description(

@@ -75,7 +75,10 @@ def _actions(name: str) -> list[tuple[str, dict[str, str]]]:
             {"role": "viewer" if name == "demo" else "contributor"},
         ),
         (f"/channels/{name}/settings/members/bob/remove", {}),
-        (f"/channels/{name}/settings/transfer", {"username": "bob"}),
+        (
+            f"/channels/{name}/settings/transfer",
+            {"username": "bob", "confirmed": "true"},
+        ),
         (f"/channels/{name}/settings/delete", {"confirm": name}),
     ]
 
@@ -101,7 +104,7 @@ def test_settings_actions_are_for_the_owner_only(
 
 @pytest.mark.parametrize(
     "url",
-    ["members/add", "members/bob/role", "members/bob/remove", "transfer", "delete"],
+    ["members/add", "members/bob/role", "transfer", "delete"],
 )
 def test_settings_actions_only_accept_post(users: dict[str, Any], url: str) -> None:
     client, _ = visit("owner", users)
@@ -358,7 +361,9 @@ def test_alice_transfers_demo_to_bob_and_stays_as_contributor(
 ) -> None:
     client.force_login(users["alice"])
 
-    response = client.post("/channels/demo/settings/transfer", {"username": "bob"})
+    response = client.post(
+        "/channels/demo/settings/transfer", {"username": "bob", "confirmed": "true"}
+    )
 
     assert response.status_code == 302
     roles = dict(
@@ -371,6 +376,66 @@ def test_alice_transfers_demo_to_bob_and_stays_as_contributor(
     event = Activity.objects.filter(channel__name="demo").first()
     assert event is not None
     assert (event.verb, event.detail) == ("transferred", "to bob")
+
+
+def test_a_transfer_first_asks_again_naming_the_new_owner(
+    client: Client, users: dict[str, Any]
+) -> None:
+    client.force_login(users["alice"])
+    before = snapshot()
+
+    response = client.post("/channels/demo/settings/transfer", {"username": "bob"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Transfer demo to bob?" in page
+    assert 'name="confirmed" value="true"' in page
+    assert ">Transfer to bob</button>" in page
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("confirmed", ["", "false", "no"])
+def test_an_unconfirmed_transfer_changes_nothing(
+    client: Client, users: dict[str, Any], confirmed: str
+) -> None:
+    client.force_login(users["alice"])
+    before = snapshot()
+    client.post(
+        "/channels/demo/settings/transfer", {"username": "bob", "confirmed": confirmed}
+    )
+    assert snapshot() == before
+
+
+def test_removing_a_member_first_asks_on_a_page_of_its_own(
+    client: Client, users: dict[str, Any]
+) -> None:
+    client.force_login(users["alice"])
+    before = snapshot()
+
+    response = client.get("/channels/demo/settings/members/bob/remove")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Remove bob from demo?" in page
+    assert 'action="/channels/demo/settings/members/bob/remove"' in page
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("username", ["charlie", "nobody"])
+def test_the_remove_page_of_a_non_member_is_not_found(
+    client: Client, users: dict[str, Any], username: str
+) -> None:
+    client.force_login(users["alice"])
+    url = f"/channels/demo/settings/members/{username}/remove"
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", [r for r in VISITORS if r != "owner"])
+def test_only_the_owner_sees_the_remove_page(users: dict[str, Any], role: str) -> None:
+    client, name = visit(role, users)
+    response = client.get(f"/channels/{name}/settings/members/bob/remove")
+    assert response.status_code == OWNER_ONLY[role]
+    assert b"Remove bob" not in response.content
 
 
 @pytest.mark.parametrize(

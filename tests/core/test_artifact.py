@@ -239,7 +239,9 @@ def test_renamed_conda_is_rejected(built, tmp_path):
     renamed = tmp_path / "demo-lib-1.1-h0_0.conda"
     shutil.copy(built[".conda"], renamed)
     with pytest.raises(
-        ArtifactError, match=r"info-demo-lib-1\.1-h0_0\.tar\.zst is missing"
+        ArtifactError,
+        match="^the file name does not match its metadata: "
+        r"the archive was built as demo-lib-1\.0-h0_0\.conda$",
     ):
         read(renamed)
 
@@ -610,7 +612,9 @@ def test_no_member_is_kept_once_it_is_read(tmp_path):
     path.write_bytes(bz2.compress(headers + _tar([INDEX_JSON]), 1))
 
     def tar_infos() -> int:
-        return sum(isinstance(o, tarfile.TarInfo) for o in gc.get_objects())
+        # type(), not isinstance(): isinstance reads __class__, which wakes any
+        # lazy object other tests left for the collector (a session: DB access).
+        return sum(type(o) is tarfile.TarInfo for o in gc.get_objects())
 
     before, alive = tar_infos(), []
     read_artifact(path, path.name, on_index=lambda index: alive.append(tar_infos()))

@@ -45,7 +45,10 @@ def test_package_page_shows_versions_platforms_builds_and_file_details(
     assert response.status_code == 200
     overview = response.context["package"]
     assert overview.platforms == ["linux-64", "noarch", "osx-arm64"]
-    assert [(r.version, r.cells) for r in overview.rows] == [
+    assert [
+        (r.version, [[b.build for b in cell] for cell in r.cells])
+        for r in overview.rows
+    ] == [
         ("2.0", [["h0_0"], [], ["h1_1"]]),
         ("1.0", [[], ["h0_0"], []]),
     ]
@@ -58,7 +61,9 @@ def test_package_page_shows_versions_platforms_builds_and_file_details(
     assert "1.2\xa0KB" in content
     assert PackageFile.objects.get(subdir="linux-64", name="tool").sha256 in content
     assert 'href="/demo/linux-64/tool-2.0-h0_0.conda"' in content
-    assert f"pixi add --channel {settings.PUBLIC_URL}/demo tool==2.0" in content
+    assert f"pixi workspace channel add {settings.PUBLIC_URL}/demo" in content
+    assert ">pixi add tool==2.0</code>" in content
+    assert f"conda install --channel {settings.PUBLIC_URL}/demo tool==2.0" in content
 
 
 def test_package_page_shows_the_files_of_a_chosen_version(
@@ -66,7 +71,7 @@ def test_package_page_shows_the_files_of_a_chosen_version(
 ) -> None:
     response = client.get("/channels/demo/packages/tool", {"version": "1.0"})
 
-    assert [f.filename for f in response.context["package"].files] == [
+    assert [d.file.filename for d in response.context["package"].files] == [
         "tool-1.0-h0_0.conda"
     ]
     assert b"by alice" in response.content
@@ -190,3 +195,61 @@ def test_deleting_one_of_several_files_returns_to_the_package(
     response = client.post("/channels/demo/files/noarch/tool-1.0-h0_0.conda/delete")
 
     assert response["Location"] == "/channels/demo/packages/tool"
+
+
+def test_each_build_shows_its_upload_time_and_uploader(
+    client: Client, files: None
+) -> None:
+    overview = client.get("/channels/demo/packages/tool").context["package"]
+    cells = {
+        (row.version, platform): [(b.build, b.uploaded_by) for b in cell]
+        for row in overview.rows
+        for platform, cell in zip(overview.platforms, row.cells, strict=True)
+    }
+    assert cells["2.0", "linux-64"] == [("h0_0", "bob")]
+    assert cells["2.0", "osx-arm64"] == [("h1_1", "bob")]
+    assert cells["1.0", "noarch"] == [("h0_0", "alice")]
+
+
+def test_the_about_card_shows_description_license_and_links(
+    client: Client, channel: Any
+) -> None:
+    about = {
+        "summary": "Short words",
+        "description": "A longer\ndescription.",
+        "license": "Apache-2.0",
+        "home": "https://home.example.org",
+        "dev_url": "https://github.com/example/rich",
+        "doc_url": "https://docs.example.org",
+    }
+    row = package_row(channel, "rich", "1.0")
+    row.about = about
+    add_rows(channel, row)
+
+    content = client.get("/channels/demo/packages/rich").content.decode()
+
+    assert "Short words" in content
+    assert "A longer\ndescription." in content
+    assert "Apache-2.0" in content
+    for label, url in [
+        ("Home page", "https://home.example.org"),
+        ("Source", "https://github.com/example/rich"),
+        ("Documentation", "https://docs.example.org"),
+    ]:
+        assert f'<dt>{label}</dt><dd><a href="{url}"' in content
+
+
+def test_dependencies_in_the_same_channel_link_to_their_pages(
+    client: Client, channel: Any, private_channel: Any
+) -> None:
+    add_rows(
+        channel,
+        package_row(channel, "app", "1.0", depends=["libfoo >=1.2", "python >=3.11"]),
+        package_row(channel, "libfoo", "1.3"),
+    )
+    add_rows(private_channel, package_row(private_channel, "python", "3.12"))
+
+    content = client.get("/channels/demo/packages/app").content.decode()
+
+    assert '<a href="/channels/demo/packages/libfoo">libfoo &gt;=1.2</a>' in content
+    assert "<li>python &gt;=3.11</li>" in content  # not in this channel: no link

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey
 from packages.models import PackageFile
+from publishing.receive import readable_size
 from tests.artifacts import build_package, handmade_package
 from tests.conftest import body, upload
 from tests.factories import make_channel, make_key, make_user
@@ -152,7 +153,7 @@ def test_a_file_that_is_not_an_archive_is_rejected_as_invalid(
     response = upload(client, "demo", path, alice_key)
 
     assert response.status_code == 422
-    assert "not a valid conda package" in detail(response)
+    assert "Not a valid conda package" in detail(response)
     assert_nothing_stored(spool_dir)
 
 
@@ -214,7 +215,10 @@ def test_a_renamed_conda_archive_is_rejected(
     )
 
     assert response.status_code == 422
-    assert "info-demo-2.0-h0_0" in detail(response)
+    assert detail(response) == (
+        "The file name does not match its metadata: "
+        "the archive was built as demo-1.0-h0_0.conda."
+    )
     assert_nothing_stored(spool_dir)
 
 
@@ -476,7 +480,7 @@ def test_a_multipart_filename_with_a_path_is_rejected(
 def test_an_upload_declared_over_the_size_limit_is_rejected_unread(
     client: Any, channel: Any, alice_key: str, settings: Any, spool_dir: Path
 ) -> None:
-    settings.PREFIXHUB_MAX_UPLOAD_SIZE = 1000
+    settings.PREFIXHUB_MAX_UPLOAD_SIZE = 4096
     # The declared length alone decides: the test client's payload is shorter than
     # declared and would fail the request if the server tried to read it.
     response = client.post(
@@ -485,28 +489,28 @@ def test_an_upload_declared_over_the_size_limit_is_rejected_unread(
         content_type="application/octet-stream",
         HTTP_AUTHORIZATION=f"Bearer {alice_key}",
         HTTP_X_FILE_NAME="demo-1.0-h0_0.conda",
-        CONTENT_LENGTH=str(1000 + 2 * 1024 * 1024),
+        CONTENT_LENGTH=str(4096 + 2 * 1024 * 1024),
     )
 
     assert response.status_code == 413
-    assert "larger than this server's limit" in detail(response)
+    assert "larger than this server's limit of 4 KiB." in detail(response)
     assert_nothing_stored(spool_dir)
 
 
 def test_a_raw_upload_over_the_size_limit_is_rejected_while_streaming(
     client: Any, channel: Any, alice_key: str, settings: Any, spool_dir: Path
 ) -> None:
-    settings.PREFIXHUB_MAX_UPLOAD_SIZE = 1000
+    settings.PREFIXHUB_MAX_UPLOAD_SIZE = 4096
     response = client.post(
         "/api/v1/upload/demo",
-        data=b"x" * 1001,
+        data=b"x" * 4097,
         content_type="application/octet-stream",
         HTTP_AUTHORIZATION=f"Bearer {alice_key}",
         HTTP_X_FILE_NAME="demo-1.0-h0_0.conda",
     )
 
     assert response.status_code == 413
-    assert "larger than this server's limit" in detail(response)
+    assert "larger than this server's limit of 4 KiB." in detail(response)
     assert_nothing_stored(spool_dir)
 
 
@@ -586,7 +590,7 @@ def test_uploading_with_an_unusable_key_is_unauthorised(
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert "invalid, expired or revoked" in detail(response)
+    assert detail(response) == "Invalid, expired or revoked API key."
     assert_nothing_stored(spool_dir)
 
 
@@ -860,3 +864,11 @@ def test_a_stranger_can_upload_to_their_own_channel_but_not_to_others(
 
     assert upload(client, "daves", noarch_pkg, key).status_code == 200
     assert upload(client, "demo", noarch_pkg, key).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(512, "512 bytes"), (4096, "4 KiB"), (1536 * 1024, "1.5 MiB"), (2 << 30, "2 GiB")],
+)
+def test_sizes_are_shown_in_a_readable_unit(size: int, shown: str) -> None:
+    assert readable_size(size) == shown
