@@ -315,6 +315,9 @@ def _tar_members(
     with tarfile.open(
         fileobj=_as_file(stream),
         mode="r|",
+        # Members are skipped by reading in blocks of bufsize: 10 KiB by default,
+        # ten thousand calls for 100 MB.
+        bufsize=_CHUNK,
         tarinfo=_BoundedTarInfo,
         encoding="utf-8",
     ) as tar:
@@ -329,15 +332,27 @@ def _tar_members(
             yield tar, member
 
 
+# The most a central directory of _MAX_ZIP_ENTRIES records can hold: 46 bytes of
+# fixed fields, then a name, an extra field and a comment of up to 64 KiB each.
+_MAX_ZIP_DIRECTORY = _MAX_ZIP_ENTRIES * (46 + 3 * 0xFFFF)
+_ZIP64_END = 56 + 20  # zip64 end record and locator, between directory and end
+
+
 def _count_zip_entries(fileobj: IO[bytes]) -> int:
-    # zipfile makes one object per central directory record before anything can
-    # be checked; each record starts with this signature, so its count bounds them
-    # whatever the end-of-directory record claims.
-    count, tail = 0, b""
-    while block := fileobj.read(4 * _CHUNK):
-        data = tail + block
-        count += data.count(b"PK\x01\x02")
-        tail = data[-3:]
+    # zipfile reads the central directory whole, then makes one object per record
+    # before anything can be checked. Refuse a directory larger than the allowed
+    # records can fill, and count the record signatures in it, whatever the end
+    # record claims. Only the end of the file is read: the members may be large.
+    end = getattr(zipfile, "_EndRecData")(fileobj)  # noqa: B009  (private helper)
+    if end is None:
+        fileobj.seek(0)
+        return 0  # not a zip file: zipfile says so below
+    size, location = end[zipfile._ECD_SIZE], end[zipfile._ECD_LOCATION]  # type: ignore[attr-defined]
+    if size > _MAX_ZIP_DIRECTORY:
+        raise ArtifactError("not a valid conda package: too many zip entries")
+    start = max(0, location - size - _ZIP64_END)
+    fileobj.seek(start)
+    count = fileobj.read(location - start).count(b"PK\x01\x02")
     fileobj.seek(0)
     return count
 

@@ -37,9 +37,10 @@ class AtomicFileSystemStorage(FileSystemStorage):
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
-                if hasattr(content, "seek"):
-                    content.seek(0)
-                shutil.copyfileobj(content, out, 1024 * 1024)
+                if not _linked(content, tmp):
+                    if hasattr(content, "seek"):
+                        content.seek(0)
+                    shutil.copyfileobj(content, out, 1024 * 1024)
             if self.file_permissions_mode is not None:
                 os.chmod(tmp, self.file_permissions_mode)
             os.replace(tmp, path)
@@ -63,6 +64,26 @@ class AtomicFileSystemStorage(FileSystemStorage):
             "Local storage has no signed URLs; PREFIXHUB_SERVE_MODE=redirect "
             "needs STORAGE_BACKEND=s3."
         )
+
+
+def _linked(content: File[Any], tmp: str) -> bool:
+    """Hard-link a spooled file to ``tmp`` instead of copying its bytes.
+
+    Content with ``temporary_file_path()`` (Django's sign of a file on disk, as
+    an upload spooled by ``publishing.receive``) is linked when it sits on the
+    same file system: a 100 MB copy costs up to 0.3 s of kernel CPU on a busy
+    machine, a link nothing. Unlike Django's move, the spooled file stays where
+    it is for its owner to remove. False: copy the bytes.
+    """
+    source = getattr(content, "temporary_file_path", None)
+    if source is None:
+        return False
+    try:
+        os.link(source(), tmp + ".link")  # mkstemp's names have no suffix
+    except OSError:  # another file system, or links not supported
+        return False
+    os.replace(tmp + ".link", tmp)
+    return True
 
 
 class PrefixS3Storage(S3Storage):

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.core.files.base import File
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import (
     MultipartParser,
@@ -48,6 +49,18 @@ class ReceivedFile:
             self._handle = None
         if os.path.exists(self.path):
             os.unlink(self.path)
+
+
+class SpooledFile(File):
+    """A received file opened for a storage. ``temporary_file_path()`` lets a
+    local storage link the spooled bytes instead of copying them."""
+
+    def __init__(self, received: ReceivedFile, handle: IO[bytes]) -> None:
+        super().__init__(handle, name=received.filename)
+        self._path = received.path
+
+    def temporary_file_path(self) -> str:
+        return self._path
 
 
 class _Spool:

@@ -50,7 +50,7 @@ from .exceptions import (
     UploadTooLarge,
 )
 from .models import AuditEvent
-from .receive import ReceivedFile
+from .receive import ReceivedFile, SpooledFile
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def publish_upload(
     inspected = inspect_upload(received, before_scan=refuse_existing)
     key = package_key(channel.pk, inspected.subdir, received.sha256, received.filename)
     with open(received.path, "rb") as handle:
-        package_storage.save(key, handle)
+        package_storage.save(key, SpooledFile(received, handle))
     try:
         package = _record_upload(
             channel, received, inspected, key=key, credential=credential, force=force
@@ -202,7 +202,7 @@ def _restore_if_removed(package: PackageFile, received: ReceivedFile) -> None:
         _lock_subdir(package.channel_id, package.subdir)
         if PackageFile.objects.filter(storage_key=key).exists():
             with open(received.path, "rb") as handle:
-                package_storage.save(key, handle)
+                package_storage.save(key, SpooledFile(received, handle))
 
 
 def _record_upload(

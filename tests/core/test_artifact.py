@@ -658,6 +658,17 @@ def test_a_conda_with_many_zip_entries_is_refused_before_they_are_parsed(tmp_pat
         read(path)
 
 
+def test_a_conda_whose_central_directory_claims_too_much_is_refused(tmp_path):
+    # zipfile would read a directory of that size whole before parsing it.
+    path = handmade(tmp_path, ".conda", [INDEX_JSON])
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 12 : end + 16] = struct.pack("<I", 0xFFFFFFF0)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="too many zip entries"):
+        read(path)
+
+
 def test_a_conda_with_an_unexpected_entry_is_refused(tmp_path):
     # rattler extracts every .tar.zst entry of a .conda, checked or not.
     path = handmade(tmp_path, ".conda", [INDEX_JSON])

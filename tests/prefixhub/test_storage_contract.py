@@ -21,6 +21,7 @@ from prefixhub.storage import (
     delete_prefix,
     write_bytes,
 )
+from publishing.receive import ReceivedFile, SpooledFile
 from tests.s3 import MotoS3
 
 
@@ -156,3 +157,50 @@ def test_s3_objects_live_in_the_bucket_under_the_storage_location(
     write_bytes(store, layout.index_key(9, "noarch", layout.REPODATA), b"{}")
 
     assert s3_server.keys(bucket) == ["index/9/noarch/repodata.json"]
+
+
+def _spooled(tmp_path: Path, data: bytes) -> ReceivedFile:
+    spool = tmp_path / "spool-upload"
+    spool.write_bytes(data)
+    return ReceivedFile("a-1-0.conda", str(spool), "0" * 64, "0" * 32, len(data))
+
+
+def test_a_spooled_upload_is_stored_and_outlives_its_spool(
+    store: Any, tmp_path: Path
+) -> None:
+    received = _spooled(tmp_path, b"package bytes")
+    name = layout.package_key(3, "noarch", "b" * 64, received.filename)
+    with open(received.path, "rb") as handle:
+        store.save(name, SpooledFile(received, handle))
+    received.close()  # removes the spooled file
+
+    assert not Path(received.path).exists()
+    assert read(store, name) == b"package bytes"
+
+
+def test_the_local_backend_links_a_spooled_upload_instead_of_copying(
+    tmp_path: Path,
+) -> None:
+    store = AtomicFileSystemStorage(location=str(tmp_path / "packages"))
+    received = _spooled(tmp_path, b"package bytes")
+    with open(received.path, "rb") as handle:
+        store.save("p/a-1-0.conda", SpooledFile(received, handle))
+
+    stored = Path(store.path("p/a-1-0.conda"))
+    assert stored.stat().st_ino == Path(received.path).stat().st_ino
+    assert stored.stat().st_mode & 0o777 == 0o600  # FILE_UPLOAD_PERMISSIONS
+    assert not list(stored.parent.glob(".tmp-*"))
+
+
+def test_the_local_backend_copies_a_spooled_upload_it_cannot_link(
+    tmp_path: Path,
+) -> None:
+    store = AtomicFileSystemStorage(location=str(tmp_path / "packages"))
+    received = _spooled(tmp_path, b"package bytes")
+    with open(received.path, "rb") as handle:
+        Path(received.path).unlink()  # as across file systems: no link possible
+        store.save("p/a-1-0.conda", SpooledFile(received, handle))
+
+    stored = Path(store.path("p/a-1-0.conda"))
+    assert stored.read_bytes() == b"package bytes"
+    assert not list(stored.parent.glob(".tmp-*"))
