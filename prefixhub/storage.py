@@ -69,17 +69,18 @@ class AtomicFileSystemStorage(FileSystemStorage):
 def _linked(content: File[Any], tmp: str) -> bool:
     """Hard-link a spooled file to ``tmp`` instead of copying its bytes.
 
-    Content with ``temporary_file_path()`` (Django's sign of a file on disk, as
-    an upload spooled by ``publishing.receive``) is linked when it sits on the
-    same file system: a 100 MB copy costs up to 0.3 s of kernel CPU on a busy
-    machine, a link nothing. Unlike Django's move, the spooled file stays where
-    it is for its owner to remove. False: copy the bytes.
+    Content with a ``spooled_path`` (an upload spooled to disk by
+    ``publishing.receive``) is linked when it sits on the same file system: a
+    100 MB copy costs up to 0.3 s of kernel CPU on a busy machine, a link nothing.
+    The spooled file stays where it is for its owner to remove (not Django's
+    ``temporary_file_path()``, which tells its storages to move the file away).
+    False: copy the bytes.
     """
-    source = getattr(content, "temporary_file_path", None)
+    source = getattr(content, "spooled_path", None)
     if source is None:
         return False
     try:
-        os.link(source(), tmp + ".link")  # mkstemp's names have no suffix
+        os.link(source, tmp + ".link")  # mkstemp's names have no suffix
     except OSError:  # another file system, or links not supported
         return False
     os.replace(tmp + ".link", tmp)

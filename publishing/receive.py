@@ -52,15 +52,13 @@ class ReceivedFile:
 
 
 class SpooledFile(File):
-    """A received file opened for a storage. ``temporary_file_path()`` lets a
-    local storage link the spooled bytes instead of copying them."""
+    """A received file opened for a storage. Its ``spooled_path`` lets the local
+    storage link the spooled bytes instead of copying them (other storages read
+    them as from any file)."""
 
     def __init__(self, received: ReceivedFile, handle: IO[bytes]) -> None:
         super().__init__(handle, name=received.filename)
-        self._path = received.path
-
-    def temporary_file_path(self) -> str:
-        return self._path
+        self.spooled_path = received.path
 
 
 class _Spool:
