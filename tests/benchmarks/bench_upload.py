@@ -7,7 +7,8 @@ Each case runs in a fresh ``prefixhub shell`` process on an embedded data folder
 receives a multipart upload streamed from disk, exactly as gunicorn hands it over,
 through the real API view. We report the process CPU of that request against the
 floor, sha256 + md5 in one pass over the same bytes in the same process, and the
-RSS growth of a 1 GB upload against a 10 MB one. The package files are random bytes
+peak RSS growth (VmHWM, reset before the upload) of a 1 GB upload against a 10 MB
+one. The package files are random bytes
 (incompressible), built with rattler-build at compression level 1.
 """
 
