@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime, timedelta
@@ -216,11 +217,12 @@ def _write_repodata(subdir: Subdir) -> None:
 def publish_repodata_gzip(subdir_id: int) -> bool:
     """Write ``repodata.json.gz`` for the current repodata.json if it has none yet.
 
-    It holds the rebuild's lease, so no rebuild replaces repodata.json meanwhile; if
-    a rebuild holds it, that rebuild's task writes the copy after it.
+    It holds the rebuild's lease, so no rebuild replaces repodata.json meanwhile; it
+    waits a rebuild's length for the lease, and past that the holder's task (or the
+    periodic repair) writes the copy.
     """
     key = f"repodata:{subdir_id}"
-    owner = locks.acquire(key, settings.PREFIXHUB_BUILD_LEASE_SECONDS)
+    owner = _acquire_soon(key)
     if owner is None:
         return False
     try:
@@ -230,6 +232,21 @@ def publish_repodata_gzip(subdir_id: int) -> bool:
         return _write_gzip_copy(state)
     finally:
         locks.release(key, owner)
+
+
+def _acquire_soon(key: str) -> str | None:
+    """The rebuild lease, waiting up to ``PREFIXHUB_REPODATA_REBUILD_BOUND`` for it.
+
+    Its holder may be an uploading request that rebuilt repodata.json while it
+    waited; such a request writes no gzip copy, so giving up at once would leave
+    the copy missing until the periodic repair.
+    """
+    deadline = time.monotonic() + settings.PREFIXHUB_REPODATA_REBUILD_BOUND
+    while (owner := locks.acquire(key, settings.PREFIXHUB_BUILD_LEASE_SECONDS)) is None:
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+    return owner
 
 
 def _write_gzip_copy(subdir: Subdir) -> bool:

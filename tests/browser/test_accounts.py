@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.artifacts import build_package
 from tests.browser.conftest import screenshot, unique
@@ -88,7 +89,8 @@ def test_sign_up_confirm_log_in_create_a_key_and_upload_with_it(
     assert re.fullmatch(r"phub-[A-Za-z0-9]{32}", key)
     assert key in page.locator("#pixi-command").inner_text()
     page.click("#copy-key")
-    assert page.locator("#copy-key").inner_text() == "Copied!"
+    # The copy is asynchronous: expect() waits for the label to change.
+    expect(page.locator("#copy-key")).to_have_text("Copied!")
     assert page.evaluate("navigator.clipboard.readText()") == key
     screenshot(page, "accounts-api-key-created")
 

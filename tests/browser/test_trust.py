@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.artifacts import build_package
 from tests.browser.conftest import SIZES, screenshot, serious_violations, unique
@@ -62,6 +63,8 @@ def copy_command(page: Any, panel: str, title: str) -> str:
     page.click(f"[role=tab][data-tab='{panel}']")
     block = page.locator(f"[data-panel='{panel}'] h4:text-is('{title}') + .codeblock")
     block.locator("button.copy").click()
+    # The copy is asynchronous: read the clipboard once the button says it is done.
+    expect(block.locator("button.copy")).to_have_text("Copied!")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == block.locator("code").inner_text().strip()
     return str(copied)
@@ -203,7 +206,7 @@ def test_copy_works_over_plain_http_on_a_lan_name(
     sized.goto(f"/channels/{name}")
     block = sized.locator("[data-panel='pixi'] .codeblock").first
     block.locator("button.copy").click()
-    assert block.locator("button.copy").inner_text() == "Copied!"
+    expect(block.locator("button.copy")).to_have_text("Copied!")
     assert (
         sized.evaluate("window.__copied")
         == f"pixi workspace channel add {live.url}/{name}"

@@ -46,9 +46,10 @@ def test_a_current_copy_is_not_written_again(
     assert publish_repodata_gzip(_state(channel).pk) is False
 
 
-def test_no_copy_while_a_rebuild_holds_the_lease(
-    channel: Any, public_files: dict[str, str]
+def test_no_copy_while_a_rebuild_holds_the_lease_past_the_wait(
+    channel: Any, public_files: dict[str, str], settings: Any
 ) -> None:
+    settings.PREFIXHUB_REPODATA_REBUILD_BOUND = 0.2  # how long it waits for the lease
     state = _state(channel)
     Subdir.objects.filter(pk=state.pk).update(repodata_gz_sha256="")
     owner = locks.acquire(f"repodata:{state.pk}", 60)

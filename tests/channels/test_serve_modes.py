@@ -106,14 +106,22 @@ def on_s3(settings: Any, s3_server: MotoS3) -> str:
 
 
 @pytest.fixture
-def s3_public_files(on_s3: str, request: Any, settings: Any) -> dict[str, str]:
+def s3_public_files(
+    db: None, on_s3: str, request: Any, settings: Any
+) -> dict[str, str]:
+    # ``db`` by name: pytest-django orders database tests by the fixtures it sees,
+    # and a browser test's event loop (later in the run) refuses database calls.
     files = dict(request.getfixturevalue("public_files"))
     settings.PREFIXHUB_SERVE_MODE = "redirect"
     return files
 
 
 @pytest.fixture
-def s3_secret_files(on_s3: str, request: Any, settings: Any) -> dict[str, str]:
+def s3_secret_files(
+    db: None, on_s3: str, request: Any, settings: Any
+) -> dict[str, str]:
+    # ``db`` by name: pytest-django orders database tests by the fixtures it sees,
+    # and a browser test's event loop (later in the run) refuses database calls.
     files = dict(request.getfixturevalue("secret_files"))
     settings.PREFIXHUB_SERVE_MODE = "redirect"
     return files
