@@ -248,13 +248,7 @@ def _package_file(
         response = _package_stream(request, package, etag, last_modified)
     else:
         # nginx and object storage answer Range requests themselves.
-        response = _storage_response(
-            request,
-            "packages",
-            package.storage_key,
-            "application/octet-stream",
-            size=package.size,
-        )
+        response = _whole_package(request, package)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     if response.status_code != 416:  # a refusal is for this request only: no-store
@@ -288,15 +282,19 @@ def _package_stream(
         response["Content-Length"] = str(last - first + 1)
         response["Content-Range"] = f"bytes {first}-{last}/{package.size}"
     else:
-        response = _storage_response(
-            request,
-            "packages",
-            package.storage_key,
-            "application/octet-stream",
-            size=package.size,
-        )
+        response = _whole_package(request, package)
     response["Accept-Ranges"] = "bytes"
     return response
+
+
+def _whole_package(request: HttpRequest, package: PackageFile) -> HttpResponseBase:
+    return _storage_response(
+        request,
+        "packages",
+        package.storage_key,
+        "application/octet-stream",
+        size=package.size,
+    )
 
 
 def _file_slice(handle: Any, start: int, length: int) -> Iterator[bytes]:
