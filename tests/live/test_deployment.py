@@ -26,7 +26,9 @@ from tests.live.scenario import Publisher
 from tests.live.service import ROOT, LiveService, free_port, wait_for
 from tests.s3 import MotoS3
 
-pytestmark = pytest.mark.live
+# ``production``: it runs on PostgreSQL and Redis only, so CI leaves it out of the
+# live tier's second run on the embedded default.
+pytestmark = [pytest.mark.live, pytest.mark.production]
 
 PROCFILE = ROOT / "deploy" / "Procfile"
 
