@@ -1,8 +1,12 @@
-"""The ``prefixhub`` command: Django's management commands plus ``serve``.
+"""The ``prefixhub`` command: Django's management commands plus ``serve`` and ``web``.
 
 ``prefixhub serve`` runs the whole service on one machine: it applies migrations,
-collects static files, then starts the web server (gunicorn), a Celery worker with
-an embedded beat, and waits. Ctrl-C (or SIGTERM) stops all of them.
+collects static files, then starts the web server, a Celery worker with an embedded
+beat, and waits. Ctrl-C (or SIGTERM) stops all of them.
+
+``prefixhub web`` is the web server alone (granian running the WSGI application), as
+production runs it behind nginx. It is the one place that knows granian's command
+line: ``serve`` and the live test service start it through ``web_command``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import NoReturn
 
 
 def _manage(argv: Sequence[str]) -> None:
@@ -23,23 +28,85 @@ def _manage(argv: Sequence[str]) -> None:
     execute_from_command_line(["prefixhub", *argv])
 
 
+def web_command(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    blocking_threads: int,
+    kill_timeout: int = 10,
+) -> list[str]:
+    """The argv that runs the web server: granian serving ``prefixhub.wsgi``.
+
+    ``blocking_threads`` is how many requests each worker runs in Django at once;
+    uploads are long requests, so keep several. ``kill_timeout`` is how many seconds
+    a stopping worker may finish its requests before it is killed.
+    """
+    return [
+        sys.executable, "-m", "granian",
+        "--interface", "wsgi",
+        "--host", host,
+        "--port", str(port),
+        "--workers", str(workers),
+        "--blocking-threads", str(blocking_threads),
+        # HTTP/1.1 only, as behind nginx: cleartext HTTP/2 would add a second
+        # protocol (with its own 16 MiB header limit) for no client that needs it.
+        "--http", "1",
+        "--workers-kill-timeout", str(kill_timeout),
+        # No access log: request lines can carry keys (/t/<key>/...).
+        "--no-access-log",
+        "prefixhub.wsgi:application",
+    ]  # fmt: skip
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8001`` for IPv6) as a host and a port.
+
+    >>> parse_bind("127.0.0.1:8001")
+    ('127.0.0.1', 8001)
+    >>> parse_bind("[::1]:8001")
+    ('::1', 8001)
+    """
+    host, sep, port = bind.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"--bind wants HOST:PORT, not {bind!r}")
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+def web(argv: Sequence[str]) -> NoReturn:
+    """Replace this process by the web server (signals then reach granian itself)."""
+    parser = argparse.ArgumentParser(prog="prefixhub web")
+    parser.add_argument("--bind", help="HOST:PORT (instead of --host and --port)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--blocking-threads", type=int, default=8)
+    parser.add_argument(
+        "--kill-timeout", type=int, default=60, help="graceful stop, in seconds"
+    )
+    args = parser.parse_args(argv)
+    host, port = args.host, args.port
+    if args.bind:
+        try:
+            host, port = parse_bind(args.bind)
+        except ValueError as exc:
+            parser.error(str(exc))
+    command = web_command(
+        host=host,
+        port=port,
+        workers=args.workers,
+        blocking_threads=args.blocking_threads,
+        kill_timeout=args.kill_timeout,
+    )
+    os.execv(command[0], command)  # noqa: S606 (our own fixed argv)
+
+
 def _processes(host: str, port: int, web_workers: int) -> list[list[str]]:
     from django.conf import settings
 
-    python = sys.executable
-    web = [
-        python, "-m", "gunicorn", "prefixhub.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(web_workers),
-        "--threads", "4",
-        "--timeout", "600",  # large uploads stream through a worker
-        "--graceful-timeout", "10",
-        # No control socket: it would be a shared file in the home folder.
-        "--no-control-socket",
-        # No access log: request lines can carry keys (/t/<key>/...).
-    ]  # fmt: skip
+    web = web_command(host=host, port=port, workers=web_workers, blocking_threads=4)
     worker = [
-        python, "-m", "celery", "--app", "prefixhub", "worker",
+        sys.executable, "-m", "celery", "--app", "prefixhub", "worker",
         "--beat", "--schedule", str(settings.CELERY_BEAT_SCHEDULE_FILENAME),
         "--concurrency", "2",
         "--loglevel", "INFO",
@@ -87,7 +154,8 @@ def serve(argv: Sequence[str]) -> int:
     children = [
         # Each child in a session of its own: a Ctrl-C reaches serve alone, which
         # then stops each child with one SIGTERM. A second signal on top of the
-        # terminal's made gunicorn wait out its graceful timeout (20 s).
+        # terminal's can turn a graceful stop into a slow or abrupt one (the web
+        # server and Celery each count stop signals).
         subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: S603 (our own fixed argv; no threads yet)
         for cmd in _processes(args.host, args.port, args.web_workers)
     ]
@@ -142,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefixhub.settings")
     if args and args[0] == "serve":
         sys.exit(serve(args[1:]))
+    if args and args[0] == "web":
+        web(args[1:])
     _manage(args)
 
 
