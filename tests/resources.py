@@ -37,7 +37,7 @@ def peak_memory(pid: int | str = "self") -> int:
 
 
 def children(pid: int) -> list[int]:
-    """The process ids whose parent is ``pid`` (e.g. gunicorn's workers)."""
+    """The process ids whose parent is ``pid`` (e.g. granian's workers)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

@@ -16,7 +16,7 @@ from tests.live.reader import wait_until_indexed
 
 class Publisher:
     """A user with an API key, creating channels through ``manage`` (the CLI) and
-    reaching the service at ``url`` (gunicorn itself, or nginx in front of it)."""
+    reaching the service at ``url`` (granian itself, or nginx in front of it)."""
 
     def __init__(self, manage: Callable[..., str], url: str, tmp: Path) -> None:
         self.manage = manage

@@ -1,4 +1,4 @@
-"""A prefixhub deployment in child processes: gunicorn, a Celery worker, a database.
+"""A prefixhub deployment in child processes: granian, a Celery worker, a database.
 
 Tiers 2 and 3 share one per test session. It follows the environment the suite runs
 in: with ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL`` and ``REDIS_URL`` set it
@@ -124,11 +124,12 @@ class LiveService:
         self.mail_dir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")
-        python = sys.executable
+        # Through `prefixhub web`, as production starts it: granian's main process,
+        # whose children are the workers that run Django (see web_workers).
         self._spawn("web", [
-            python, "-m", "gunicorn", "prefixhub.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "8",
-            "--timeout", "120", "--no-control-socket",
+            sys.executable, "-m", "prefixhub.cli", "web",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
+            "--blocking-threads", "8",
         ])  # fmt: skip
         self.start_worker()
         wait_for(self._responds, timeout=60, interval=0.2)
@@ -147,6 +148,13 @@ class LiveService:
             "--without-gossip", "--without-mingle",
         ])  # fmt: skip
         return self.processes[-1]
+
+    def web_workers(self) -> list[int]:
+        """The pids of the web worker processes, which run Django: the children of
+        granian's main process (``prefixhub web`` execs into it)."""
+        from tests.resources import children
+
+        return children(self.processes[0].pid)
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """SIGKILL a process group at once: no clean-up, as a crash would."""

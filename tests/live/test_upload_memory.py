@@ -1,6 +1,6 @@
 """Tier 2: a big upload does not grow a web worker's memory (performance.md M1).
 
-A ~300 MB package is streamed from disk to the live gunicorn server, once as a raw
+A ~300 MB package is streamed from disk to the live server (granian), once as a raw
 body and once as multipart, and the peak resident memory of the workers (VmHWM,
 reset before each upload) must grow by under 64 MB: a loose safety net, the tight
 figure is ``bench_upload``'s M1. Figures are printed for the benchmark record.
@@ -19,7 +19,7 @@ import pytest
 from rattler_build import assemble_package
 
 from tests.live.service import LiveService
-from tests.resources import children, peak_memory, reset_peak_memory
+from tests.resources import peak_memory, reset_peak_memory
 
 pytestmark = pytest.mark.live
 
@@ -102,7 +102,7 @@ def test_a_300_mb_upload_grows_a_web_worker_by_under_64_mb(
     for n in range(4):  # both workers import and cache what an upload needs
         small = big_package(tmp_path, f"warm{kind}{n}", 64 * 1024)
         stream_upload(url, key, small, multipart=multipart)
-    workers = children(live.processes[0].pid)  # the first process is gunicorn
+    workers = live.web_workers()
     assert workers
     base = {pid: reset_peak_memory(pid) for pid in workers}
 
