@@ -3,7 +3,7 @@
 Run ``python -m tests.benchmarks.bench_serve [--seconds 5] [--json PATH] [--check]``.
 
 One run starts, on loopback and in child processes:
-- ``prefixhub serve`` (stream mode, one gunicorn worker) on a fresh data folder;
+- ``prefixhub serve`` (stream mode, one granian worker) on a fresh data folder;
 - a second ``prefixhub serve`` on the same data in ``accel`` mode, behind nginx with
   the shipped ``deploy/nginx`` configuration (local storage);
 - in the same nginx, a plain static server over the storage folder: the reference.
@@ -355,7 +355,7 @@ def _django_floor(
     stream: Serve, data: Path, seconds: float, results: list[Result]
 ) -> list[Result]:
     """A static file from WhiteNoise through the same ``prefixhub serve``: what this
-    gunicorn and Django answer at best here (the doc's "trivial Django view")."""
+    granian and Django answer at best here (the doc's "trivial Django view")."""
     css = next((data / "static").rglob("*.css")).relative_to(data / "static")
     floor = wrk(f"{stream.url}/static/{css}", seconds, 16, {})["rps"]
     out = [

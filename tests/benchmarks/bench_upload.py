@@ -4,7 +4,7 @@ Run ``python -m tests.benchmarks.bench_upload [--json PATH] [--check]``.
 
 Each case runs in a fresh ``prefixhub shell`` process on an embedded data folder
 (SQLite, local storage, tasks queued in memory and never run): Django's WSGI handler
-receives a multipart upload streamed from disk, exactly as gunicorn hands it over,
+receives a multipart upload streamed from disk, as the web server hands it over,
 through the real API view. We report the process CPU of that request against the
 floor, sha256 + md5 in one pass over the same bytes in the same process, and the
 peak RSS growth (VmHWM, reset before the upload) of a 1 GB upload against a 10 MB
