@@ -21,6 +21,13 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "upgrade",
                "proxy-connection", "te", "trailer"}  # fmt: skip
 
 
+def _canonical(headers: dict[str, str]) -> dict[str, str]:
+    """Header names spelt one way, whatever the sender did: ``Content-Range``."""
+    return {
+        "-".join(p.capitalize() for p in k.split("-")): v for k, v in headers.items()
+    }
+
+
 @dataclass
 class Exchange:
     method: str
@@ -91,17 +98,15 @@ class RecordingProxy:
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in _HOP_BY_HOP}  # fmt: skip
                 # Clients spell header names as they like (conda: "if-none-match").
-                exchange = Exchange(self.command, self.path, {
-                    "-".join(p.capitalize() for p in k.split("-")): v
-                    for k, v in headers.items()
-                })  # fmt: skip
+                exchange = Exchange(self.command, self.path, _canonical(headers))
                 upstream = http.client.HTTPConnection(
                     "127.0.0.1", proxy.upstream_port, timeout=60
                 )
                 upstream.request(self.command, self.path, headers=headers)
                 response = upstream.getresponse()
                 exchange.status = response.status
-                exchange.response_headers = dict(response.getheaders())
+                # So do servers (granian sends lower case: "content-range").
+                exchange.response_headers = _canonical(dict(response.getheaders()))
                 cut = proxy._take_cut(self.path.split("?")[0])
                 self.send_response_only(response.status, response.reason)
                 for key, value in response.getheaders():
