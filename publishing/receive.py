@@ -153,10 +153,24 @@ def _receive_raw(stream: Any, meta: dict[str, Any], limit: int) -> ReceivedFile:
             spool.write(chunk)
         if spool.hasher.size == 0:
             raise BadUpload("The request body is empty: send the package file.")
+        _check_complete(spool.hasher.size, meta.get("CONTENT_LENGTH") or "")
         return spool.finish(filename, declared, "")
     except BaseException:
         spool.discard()
         raise
+
+
+def _check_complete(received: int, declared_length: str) -> None:
+    """Refuse a body that ended before its ``Content-Length``: the client hung up.
+
+    The web server (granian) then ends the request body early instead of raising,
+    so without this check a cut upload would be read as a shorter file.
+    """
+    if declared_length.isdigit() and received < int(declared_length):
+        raise BadUpload(
+            f"The request body ended after {received} of the {declared_length} "
+            "bytes its Content-Length announced: the upload is incomplete."
+        )
 
 
 class _MultipartReader:

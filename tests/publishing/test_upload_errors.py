@@ -7,6 +7,7 @@ spooled temporary file behind (protocol doc, section 9.3).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tempfile
 from datetime import timedelta
@@ -439,6 +440,26 @@ def test_a_multipart_body_cut_off_before_its_closing_boundary_is_rejected(
 
     assert response.status_code == 400
     assert "Malformed multipart body" in detail(response)
+    assert_nothing_stored(spool_dir)
+
+
+def test_a_raw_body_cut_short_by_a_dropped_connection_is_rejected(
+    client: Any, channel: Any, alice_key: str, noarch_pkg: Path, spool_dir: Path
+) -> None:
+    # The web server ends the body where the client hung up, without an error.
+    data = noarch_pkg.read_bytes()
+    response = client.post(
+        "/api/v1/upload/demo",
+        data=b"",
+        content_type="application/octet-stream",
+        HTTP_AUTHORIZATION=f"Bearer {alice_key}",
+        HTTP_X_FILE_NAME=noarch_pkg.name,
+        CONTENT_LENGTH=str(len(data)),
+        **{"wsgi.input": io.BytesIO(data[: len(data) // 2])},
+    )
+
+    assert response.status_code == 400
+    assert f"ended after {len(data) // 2} of the {len(data)} bytes" in detail(response)
     assert_nothing_stored(spool_dir)
 
 
