@@ -143,7 +143,15 @@ def _storage_response(
             size if size is not None else storage.size(name)
         )
         return response
-    return FileResponse(storage.open(name, "rb"), content_type=content_type)
+    return _FileResponse(storage.open(name, "rb"), content_type=content_type)
+
+
+class _FileResponse(FileResponse):
+    # granian offers no wsgi.file_wrapper (gunicorn's used sendfile), so Django
+    # reads the file in block_size pieces, each a trip between Python and the
+    # server: at Django's default 4 KiB a 50 MB download ran at ~300 MB/s on one
+    # core, at 64 KiB ~2 GB/s.
+    block_size = _CHUNK
 
 
 _STORAGES = {"packages": package_storage, "index": index_storage}

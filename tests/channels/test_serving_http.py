@@ -55,6 +55,17 @@ def test_a_stale_if_range_gets_the_whole_file(
     assert data == noarch_pkg.read_bytes()
 
 
+def test_a_whole_file_leaves_in_64_kib_blocks(
+    client: Any, public_files: dict[str, str]
+) -> None:
+    # The web server has no wsgi.file_wrapper: every block is a trip through Python.
+    response = client.get(public_files["package"])
+    response.close()
+
+    assert response.status_code == 200
+    assert response.block_size == 64 * 1024
+
+
 def test_head_ignores_range(client: Any, public_files: dict[str, str]) -> None:
     response = client.head(public_files["package"], HTTP_RANGE="bytes=0-1")
     assert response.status_code == 200
