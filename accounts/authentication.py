@@ -29,9 +29,16 @@ class InvalidCredentials(Exception):
 
 def raw_credential(request: HttpRequest) -> str | None:
     """The key a client sent, in whichever form it used, or None if it sent none."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header:
-        scheme, _, value = header.partition(" ")
+    return sent_key(
+        request.META.get("HTTP_AUTHORIZATION", ""), getattr(request, "path_token", None)
+    )
+
+
+def sent_key(authorization: str, path_token: str | None) -> str | None:
+    """The key in an ``Authorization`` header or else a ``/t/<token>/`` path, or
+    None; raises InvalidCredentials for a form we do not take."""
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
         scheme = scheme.lower()
         value = value.strip()
         if scheme in ("bearer", "token") and value:
@@ -44,12 +51,11 @@ def raw_credential(request: HttpRequest) -> str | None:
             # conda and .netrc send user:password; the user name is ignored.
             return decoded.partition(":")[2] or None
         raise InvalidCredentials("Unsupported Authorization scheme.")
-    token: str | None = getattr(request, "path_token", None)
-    if token is not None and token.startswith(minted_tokens.PREFIX):
+    if path_token is not None and path_token.startswith(minted_tokens.PREFIX):
         # Minted tokens only ever go in an Authorization header: URLs end up in
         # logs, and a token there could be replayed for its 15 minutes.
         raise InvalidCredentials("Trusted-publishing tokens are not accepted in URLs.")
-    return token
+    return path_token
 
 
 def authenticate_key(raw: str) -> ApiKey:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -26,6 +26,10 @@ class User(AbstractUser):
         help_text="Lowercase letters, digits, '-' and '_'.",
         error_messages={"unique": "That username is taken."},
     )
+
+
+# How stale a key's last use may be before a request records it again.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def hash_key(key: str) -> str:
@@ -105,7 +109,11 @@ class ApiKey(models.Model):
     def touch(self) -> None:
         """Record use at most once a minute: a write per request would be a hot spot."""
         now = timezone.now()
-        if self.last_used_at and now - self.last_used_at < timedelta(minutes=1):
+        if self.last_used_at and now - self.last_used_at < TOUCH_EVERY:
             return
-        ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+        ApiKey.mark_used(self.pk, now)
         self.last_used_at = now
+
+    @staticmethod
+    def mark_used(pk: int, when: datetime) -> None:
+        ApiKey.objects.filter(pk=pk).update(last_used_at=when)

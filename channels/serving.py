@@ -19,11 +19,12 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseNotModified,
-    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
 from django.http.response import HttpResponseBase
+from django.urls import path
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
@@ -32,20 +33,23 @@ from accounts.authentication import (
     REALM,
     InvalidCredentials,
     credential_from_request,
+    sent_key,
     session_credential,
 )
+from accounts.models import ApiKey, hash_key
 from packages.models import PackageFile
 from prefixhub.fastquery import first_row
 from prefixhub.storage import index_storage, package_storage
+from publishing.oidc import tokens as minted_tokens
 
-from . import conditional, layout
-from .access import get_channel_for_read
+from . import answers, conditional, layout
+from .access import get_channel_for_read, read_grant
 from .exceptions import ChannelError
 from .models import Channel, Subdir
+from .names import RESERVED_NAMES
 from .repodata.subdirs import is_known_subdir
 from .services.index import empty_index_file
 
-_IMMUTABLE = "max-age=31536000, immutable"
 _CHUNK = 64 * 1024
 _INDEX_FILES = {
     layout.SHARD_INDEX: "index_sha256",
@@ -57,8 +61,6 @@ _CONTENT_TYPES = {
     layout.REPODATA_ZST: "application/zstd",
     layout.SHARD_INDEX: "application/zstd",
 }
-# Which nginx location serves each storage in ``accel`` mode (deploy/nginx/).
-_ACCEL_LOCATIONS = {"packages": "packages/", "index": "index/"}
 
 
 def _error(status: int, message: str) -> HttpResponse:
@@ -70,13 +72,15 @@ def _error(status: int, message: str) -> HttpResponse:
 
 
 def _reader_channel(request: HttpRequest, name: str) -> Channel | HttpResponse:
+    granted: Channel | None = getattr(request, "granted_channel", None)
+    if granted is not None:
+        return granted  # prefixhub.middleware.ChannelURLMiddleware asked already
     try:
         credential = credential_from_request(request)
     except InvalidCredentials as exc:
         return _error(401, f"{exc}.")
     if credential.is_anonymous and hasattr(request, "user"):
-        # Only a request with a session cookie went through the session middleware
-        # (prefixhub.middleware.ChannelURLMiddleware).
+        # Requests that carry a session cookie go through the session middleware.
         credential = session_credential(request)
     try:
         return get_channel_for_read(name, credential)
@@ -84,20 +88,42 @@ def _reader_channel(request: HttpRequest, name: str) -> Channel | HttpResponse:
         return _error(exc.status, exc.message)
 
 
-def _index_cache_control(channel: Channel) -> str:
-    if channel.is_private:
-        # Shared caches may store authenticated answers only when told to revalidate.
-        return "no-cache, must-revalidate"
-    max_age = settings.PREFIXHUB_INDEX_MAX_AGE
-    return f"public, max-age={max_age}" if max_age else "public, no-cache"
+def granted_channel(request: HttpRequest, name: str) -> Channel | None:
+    """The channel when one query grants a request without a session reading it
+    (``access.read_grant``): a public channel, or a member's plain API key. None
+    sends the request down the full path, which gives every refusal its message."""
+    return granted(
+        name,
+        request.META.get("HTTP_AUTHORIZATION", ""),
+        getattr(request, "path_token", None),
+    )
+
+
+def granted(name: str, authorization: str, path_token: str | None) -> Channel | None:
+    """``granted_channel`` from the ``Authorization`` header and ``/t/`` token."""
+    if name.lower() in RESERVED_NAMES:
+        return None  # one of the site's own pages, never a channel
+    try:
+        raw = sent_key(authorization, path_token)
+    except InvalidCredentials:
+        return None
+    if raw is not None and raw.startswith(minted_tokens.PREFIX):
+        return None
+    grant = read_grant(name, None if raw is None else hash_key(raw))
+    if grant is None:
+        return None
+    if grant.stale_key_id is not None:
+        ApiKey.mark_used(grant.stale_key_id, timezone.now())
+    return grant.channel
 
 
 def _not_modified(
     request: HttpRequest, etag: str, last_modified: int | None = None
 ) -> bool:
     return conditional.is_not_modified(
-        if_none_match=request.headers.get("If-None-Match"),
-        if_modified_since=request.headers.get("If-Modified-Since"),
+        # META, not request.headers: building that costs more than this whole check.
+        if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
+        if_modified_since=request.META.get("HTTP_IF_MODIFIED_SINCE"),
         etag=etag,
         last_modified=last_modified,
     )
@@ -119,31 +145,31 @@ def _bytes_response(
     return response
 
 
-def _storage_response(
-    request: HttpRequest,
-    alias: str,
-    name: str,
-    content_type: str,
-    size: int | None = None,
+def _send(
+    request: HttpRequest, answer: answers.Answer, size: int | None = None
 ) -> HttpResponseBase:
-    """Hand over the bytes of ``name`` in storage ``alias`` as the serve mode says."""
-    storage = _STORAGES[alias]
-    mode = settings.PREFIXHUB_SERVE_MODE
-    if mode == "redirect":
-        return HttpResponseRedirect(storage.presigned_url(name))
-    if mode == "accel":
-        # nginx serves the bytes from the storage's own internal location.
-        location = settings.PREFIXHUB_ACCEL_PREFIX + _ACCEL_LOCATIONS[alias]
-        response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = location + storage.accel_path(name)
-        return response
-    if request.method == "HEAD":
-        response = HttpResponse(content_type=content_type)
-        response["Content-Length"] = str(
-            size if size is not None else storage.size(name)
-        )
-        return response
-    return _FileResponse(storage.open(name, "rb"), content_type=content_type)
+    """The Django response for ``answer`` (``size``: of the streamed file, if known)."""
+    response: HttpResponseBase
+    if answer.status == 304:
+        response = HttpResponseNotModified()
+    elif answer.stream is None:
+        response = HttpResponse(status=answer.status)
+    else:
+        alias, name = answer.stream
+        storage = answers.STORAGES[alias]
+        content_type = answer.headers["Content-Type"]
+        if request.method == "HEAD":
+            response = HttpResponse(content_type=content_type)
+            response["Content-Length"] = str(
+                size if size is not None else storage.size(name)
+            )
+        else:
+            response = _FileResponse(
+                storage.open(name, "rb"), content_type=content_type
+            )
+    for header, value in answer.headers.items():
+        response[header] = value
+    return response
 
 
 class _FileResponse(FileResponse):
@@ -152,9 +178,6 @@ class _FileResponse(FileResponse):
     # server: at Django's default 4 KiB a 50 MB download ran at ~300 MB/s on one
     # core, at 64 KiB ~2 GB/s.
     block_size = _CHUNK
-
-
-_STORAGES = {"packages": package_storage, "index": index_storage}
 
 
 @require_safe
@@ -187,8 +210,7 @@ def _index_file(
         response = _bytes_response(request, data, content_type)
         response["Cache-Control"] = "no-cache"
     else:
-        response = _published_index_file(request, state, filename, sha)
-        response["Cache-Control"] = _index_cache_control(channel)
+        response = _published_index_file(request, channel, state, filename, sha)
     if filename == layout.REPODATA:
         # Caches must keep the gzip and the identity answer apart.
         patch_vary_headers(response, ["Accept-Encoding"])
@@ -196,35 +218,30 @@ def _index_file(
 
 
 def _published_index_file(
-    request: HttpRequest, state: Subdir, filename: str, sha: str
+    request: HttpRequest, channel: Channel, state: Subdir, filename: str, sha: str
 ) -> HttpResponseBase:
     published = (
         state.index_published_at
         if filename == layout.SHARD_INDEX
         else state.repodata_published_at
     )
-    last_modified = int(published.timestamp()) if published else None
+    content_type = _CONTENT_TYPES[filename]
     gzipped = filename == layout.REPODATA and _wants_gzip(request, state)
     if gzipped:
         # Each representation has its own entity tag: the hash of its bytes.
         filename, sha = layout.REPODATA_GZ, state.repodata_gz_sha256
-    etag = f'"{sha}"'
-    response: HttpResponseBase
-    if _not_modified(request, etag, last_modified):
-        response = _not_modified_response(last_modified)
-    else:
-        response = _storage_response(
-            request,
-            "index",
-            layout.index_key(state.channel_id, state.name, filename),
-            _CONTENT_TYPES[layout.REPODATA if gzipped else filename],
-        )
-        if gzipped:
-            response["Content-Encoding"] = "gzip"
-        if last_modified is not None:
-            response["Last-Modified"] = http_date(last_modified)
-    response["ETag"] = etag
-    return response
+    answer = answers.index_file(
+        private=channel.is_private,
+        sha256=sha,
+        published=int(published.timestamp()) if published else None,
+        key=layout.index_key(state.channel_id, state.name, filename),
+        content_type=content_type,
+        if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
+        if_modified_since=request.META.get("HTTP_IF_MODIFIED_SINCE"),
+    )
+    if gzipped and answer.status != 304:
+        answer.headers["Content-Encoding"] = "gzip"
+    return _send(request, answer)
 
 
 def _wants_gzip(request: HttpRequest, state: Subdir) -> bool:
@@ -296,13 +313,10 @@ def _package_stream(
 
 
 def _whole_package(request: HttpRequest, package: PackageFile) -> HttpResponseBase:
-    return _storage_response(
-        request,
-        "packages",
-        package.storage_key,
-        "application/octet-stream",
-        size=package.size,
+    answer = answers.handover(
+        "packages", package.storage_key, "application/octet-stream"
     )
+    return _send(request, answer, size=package.size)
 
 
 def _file_slice(handle: Any, start: int, length: int) -> Iterator[bytes]:
@@ -328,20 +342,19 @@ def shard(
         return found
     if not is_known_subdir(subdir) or not layout.SHARD_NAME.match(filename):
         return _error(404, "No such shard.")
-    name = layout.shard_key(found.pk, subdir, filename.split(".")[0])
+    sha256 = filename.split(".")[0]
+    name = layout.shard_key(found.pk, subdir, sha256)
     # In the other modes the server that sends the bytes answers 404 itself.
     stream = settings.PREFIXHUB_SERVE_MODE == "stream"
     if stream and not index_storage.exists(name):
         return _error(404, "No such shard.")
-    etag = f'"{filename.split(".")[0]}"'
-    if _not_modified(request, etag):
-        response: HttpResponseBase = _not_modified_response(None)
-    else:
-        response = _storage_response(request, "index", name, "application/zstd")
-    response["ETag"] = etag
-    visibility = "private" if found.is_private else "public"
-    response["Cache-Control"] = f"{visibility}, {_IMMUTABLE}"
-    return response
+    answer = answers.shard(
+        private=found.is_private,
+        sha256=sha256,
+        key=name,
+        if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
+    )
+    return _send(request, answer)
 
 
 @require_safe
@@ -353,3 +366,14 @@ def channel_root_file(
     if isinstance(found, HttpResponse):
         return found
     return _error(404, f"{filename} is not published for this channel.")
+
+
+# The channel URLs conda clients read, after every site URL (``prefixhub/urls.py``);
+# ``prefixhub.middleware.ChannelURLMiddleware`` answers them ahead of the rest.
+urlpatterns = [
+    path(
+        "<str:channel>/<str:subdir>/shards/<str:filename>", shard, name="channel-shard"
+    ),
+    path("<str:channel>/<str:subdir>/<str:filename>", subdir_file, name="channel-file"),
+    path("<str:channel>/<str:filename>", channel_root_file, name="channel-root-file"),
+]

@@ -10,10 +10,11 @@ the row into an instance with the same converters the ORM applies.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -69,6 +70,54 @@ def _column(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
     return str(connection.ops.quote_name(str(field.column)))
+
+
+def sql_names(model: type[models.Model], *fields: str) -> tuple[str, ...]:
+    """The quoted table name of ``model``, then the quoted column of each field: the
+    only names a hand-written query on the hot path may interpolate."""
+    table = str(connection.ops.quote_name(model._meta.db_table))
+    return (table, *(_column(model, name) for name in fields))
+
+
+def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of a hand-written query (``%s`` placeholders), run on the
+    driver's own cursor: Django's cursor wrapper costs more than an indexed query,
+    and on SQLite rewrites the placeholders on every call.
+
+    Queries still go through Django's cursor while Django records them (DEBUG, or a
+    test counting queries), and driver errors become Django's, marking a broken
+    connection so the next request replaces it.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # each ``connection.x`` looks this up again
+    if db.queries_logged:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+    with db.wrap_database_errors:
+        db.ensure_connection()
+        cursor = db.connection.cursor()
+        try:
+            cursor.execute(_native(sql, db.vendor), params)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    return row
+
+
+@cache
+def _native(sql: str, vendor: str) -> str:
+    return sql.replace("%s", "?") if vendor == "sqlite" else sql
+
+
+def db_to_datetime(value: Any) -> datetime:
+    """A DateTimeField's raw column value as an aware datetime: PostgreSQL gives one,
+    SQLite gives the UTC time as text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def _fetch(

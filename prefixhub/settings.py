@@ -170,10 +170,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "prefixhub.middleware.ContentSecurityPolicyMiddleware",
+    # Channel URLs that conda clients read leave here, with the security headers
+    # above and nothing below.
+    "prefixhub.middleware.ChannelURLMiddleware",
     "prefixhub.middleware.ChannelTokenPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Channel URLs leave here, before sessions, CSRF, messages and allauth.
-    "prefixhub.middleware.ChannelURLMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -22,21 +22,7 @@ urlpatterns = [
     path("", include("channels.urls")),
     path("", include("packages.urls")),
     path("", include("publishing.urls")),
-    path(
-        "<str:channel>/<str:subdir>/shards/<str:filename>",
-        serving.shard,
-        name="channel-shard",
-    ),
-    path(
-        "<str:channel>/<str:subdir>/<str:filename>",
-        serving.subdir_file,
-        name="channel-file",
-    ),
-    path(
-        "<str:channel>/<str:filename>",
-        serving.channel_root_file,
-        name="channel-root-file",
-    ),
+    *serving.urlpatterns,
     # The channel URL itself: browsers are sent to the channel page.
     path("<str:channel>", channel_pages.channel_root, name="channel-root"),
     path("<str:channel>/", channel_pages.channel_root),

@@ -1,4 +1,5 @@
-"""The WSGI application the web server (granian, see ``prefixhub web``) runs."""
+"""The WSGI application the web server (granian, see ``prefixhub web``) runs: Django,
+with the hot channel reads answered in front of it (``channels.hotpath``)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,34 @@ _SERVER_KEYS = frozenset({
 })  # fmt: skip
 
 
+def _is_header(key: str) -> bool:
+    return key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+
+
+def _inherited(
+    process_environ: Mapping[str, str], *, headers_only: bool = False
+) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (key, value)
+        for key, value in process_environ.items()
+        if key not in _SERVER_KEYS and (_is_header(key) or not headers_only)
+    )
+
+
+def _drop(environ: dict[str, Any], inherited: tuple[tuple[str, str], ...]) -> None:
+    for key, value in inherited:
+        if environ.get(key) == value:
+            del environ[key]
+
+
 def request_only(
-    app: WSGIApplication, process_environ: Mapping[str, str]
+    app: WSGIApplication,
+    process_environ: Mapping[str, str],
+    *,
+    headers_only: bool = False,
 ) -> WSGIApplication:
-    """``app`` given an environ without the process's environment variables.
+    """``app`` given an environ without the process's environment variables
+    (``headers_only``: without those that pose as request headers).
 
     granian starts every request's environ from a copy of ``os.environ`` (as
     wsgiref does; gunicorn does not). That would put ``SECRET_KEY`` and
@@ -31,23 +56,41 @@ def request_only(
     A key whose value equals the process's is dropped; a header the client sent
     with another value under the same name stays.
     """
-    inherited = tuple(
-        (key, value)
-        for key, value in process_environ.items()
-        if key not in _SERVER_KEYS
-    )
+    inherited = _inherited(process_environ, headers_only=headers_only)
 
     def application(
         environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        for key, value in inherited:
-            if environ.get(key) == value:
-                del environ[key]
+        _drop(environ, inherited)
         return app(environ, start_response)
 
     return application
 
 
-_django = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from channels.hotpath import HotReads  # noqa: E402 (needs Django set up)
+
+
+class _Application(HotReads):
+    """The hot path in front of Django, neither seeing the process's variables.
+
+    The hot path reads only headers, so only variables named like headers are
+    dropped before it (usually none, at no cost to the hottest requests); the
+    dozens of others are dropped from the requests that go on to Django.
+    """
+
+    def __init__(self, process_environ: Mapping[str, str]) -> None:
+        super().__init__(request_only(django_application, process_environ))
+        self.inherited_headers = _inherited(process_environ, headers_only=True)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        _drop(environ, self.inherited_headers)
+        return super().__call__(environ, start_response)
+
+
 # Taken after Django's setup, as granian takes its copy after loading this module.
-application = request_only(_django, dict(os.environ))
+_process_environ = dict(os.environ)
+application = _Application(_process_environ)

@@ -13,8 +13,8 @@ with wrk: a public shard, a private shard with a Bearer key, a 304 revalidation 
 the shard index, and a 50 MB package download, each through ``prefixhub serve`` and
 through the deploy configuration, and the same file from nginx static. The servers
 share core 0 and wrk runs on core 1 when the machine has two cores. It also times the
-access decision in-process (Django's WSGI handler, no network) for public and private
-requests. No test asserts these numbers (tests/benchmarks/test_smoke.py runs none).
+access decision in-process (the project's WSGI application, no network) for public
+and private requests. No test asserts these numbers (tests/benchmarks/test_smoke.py runs none).
 """
 
 from __future__ import annotations
@@ -147,9 +147,7 @@ def head(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str
 
 _INPROCESS = r"""
 import json, statistics, time, io
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
-handler = WSGIHandler()
+from prefixhub.wsgi import application as handler
 def environ(path, headers):
     env = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1",
            "SERVER_PORT": "80", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http",
@@ -165,7 +163,7 @@ for label, path, headers in CASES:
         t = time.perf_counter()
         body = handler(environ(path, headers), start)
         for _ in body: pass
-        body.close()
+        getattr(body, "close", lambda: None)()
         if i >= 200:
             times.append(time.perf_counter() - t)
     times.sort()

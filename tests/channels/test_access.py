@@ -6,17 +6,20 @@ In ``demo`` (public) alice is the owner and bob a contributor; in ``secret``
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from accounts.authentication import key_credential
 from accounts.credentials import ANONYMOUS as NOBODY
 from accounts.credentials import Credential, TrustedWorkflow
-from accounts.models import ApiKey
+from accounts.models import ApiKey, hash_key
 from channels.access import (
     ChannelAbilities,
+    ReadGrant,
     abilities,
     can_manage,
     can_read,
@@ -27,6 +30,7 @@ from channels.access import (
     get_channel_for_upload,
     get_channel_for_upload_page,
     member_channel_ids,
+    read_grant,
     role_of,
 )
 from channels.exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
@@ -617,3 +621,120 @@ def test_members_belong_to_their_channels_whatever_their_role(
 
     assert set(member_channel_ids(cred(alice))) == both
     assert set(member_channel_ids(cred(bob))) == both
+
+
+# --- read_grant: the one-query decision of the channel URLs -------------------------
+
+
+def grant(name: str, key: ApiKey | str | None) -> ReadGrant | None:
+    """``read_grant`` for a stored key (by its hash), a plain secret, or no key."""
+    if isinstance(key, ApiKey):
+        return read_grant(name, key.key_hash)
+    return read_grant(name, None if key is None else hash_key(key))
+
+
+def test_read_grant_gives_anonymous_readers_public_channels_only(
+    channel: Channel, private_channel: Channel
+) -> None:
+    granted = grant("demo", None)
+
+    assert granted is not None
+    assert (granted.channel.pk, granted.channel.is_private) == (channel.pk, False)
+    assert granted.stale_key_id is None
+    assert grant("secret", None) is None
+    assert grant("nowhere", None) is None
+
+
+def test_read_grant_gives_members_keys_their_private_channel(
+    private_channel: Channel, bob: Any, charlie: Any
+) -> None:
+    viewer = key_for(bob)
+    granted = grant("SECRET", viewer)  # names are case-insensitive
+
+    assert granted is not None
+    assert granted.channel.pk == private_channel.pk
+    assert granted.channel.is_private
+    assert grant("secret", key_for(charlie)) is None
+
+
+def test_read_grant_asks_to_record_a_key_use_at_most_once_a_minute(
+    private_channel: Channel, bob: Any
+) -> None:
+    key = key_for(bob)
+
+    def stale() -> int | None:
+        granted = grant("secret", key)
+        assert granted is not None
+        return granted.stale_key_id
+
+    assert stale() == key.pk  # never used
+    key.touch()
+    assert stale() is None
+    ApiKey.objects.filter(pk=key.pk).update(
+        last_used_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert stale() == key.pk
+
+
+def test_read_grant_refuses_unusable_keys_even_on_public_channels(
+    channel: Channel, private_channel: Channel, bob: Any
+) -> None:
+    expired = key_for(bob)
+    ApiKey.objects.filter(pk=expired.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    revoked = key_for(bob)
+    ApiKey.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    for name in ("demo", "secret"):
+        assert grant(name, expired) is None, name
+        assert grant(name, revoked) is None, name
+        assert grant(name, "phub-unknown-key") is None, name
+    later = key_for(bob, expires_in_days=1)
+    assert grant("secret", later) is not None
+
+
+def test_read_grant_refuses_keys_of_inactive_users(
+    private_channel: Channel, bob: Any
+) -> None:
+    key = key_for(bob)
+    bob.is_active = False
+    bob.save()
+
+    assert grant("secret", key) is None
+
+
+def test_read_grant_keeps_a_narrowed_key_to_its_channel(
+    channel: Channel, private_channel: Channel, alice: Any
+) -> None:
+    narrowed = key_for(alice, channel=private_channel)
+
+    assert grant("secret", narrowed) is not None
+    assert grant("demo", narrowed) is None  # public, but outside the key's limit
+
+
+@pytest.mark.parametrize("who", ["nobody", "alice", "bob", "charlie", "narrowed"])
+@pytest.mark.parametrize("name", ["demo", "secret", "nowhere"])
+def test_read_grant_agrees_with_get_channel_for_read(
+    channel: Channel,
+    private_channel: Channel,
+    alice: Any,
+    bob: Any,
+    charlie: Any,
+    who: str,
+    name: str,
+) -> None:
+    users = {"alice": alice, "bob": bob, "charlie": charlie}
+    if who == "nobody":
+        key, credential = None, NOBODY
+    else:
+        extra = {"channel": channel} if who == "narrowed" else {}
+        key = key_for(users.get(who, alice), **extra)
+        credential = key_credential(key)
+    try:
+        expected: int | None = get_channel_for_read(name, credential).pk
+    except (AuthenticationRequired, AccessForbidden):
+        expected = None
+
+    granted = grant(name, key)
+
+    assert (granted.channel.pk if granted else None) == expected
