@@ -39,6 +39,7 @@ from tests.live.clients import run_client
 from tests.live.nginx import Nginx
 from tests.live.reader import wait_until_indexed
 from tests.live.service import ROOT, free_port, wait_for
+from tests.resources import children
 
 _SERVER_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY",
                      "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "PUBLIC_URL",
@@ -48,16 +49,17 @@ SERVER_CORE, LOAD_CORE = 0, 1
 
 
 def _pin(pid: int, core: int) -> None:
-    """Pin a process group's processes (and their threads) to one core."""
+    """Pin a process, its descendants (serve starts each child in a session of its
+    own) and all their threads to one core."""
     if (os.cpu_count() or 1) < 2:
         return
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        todo += children(current)
         try:
-            if os.getpgid(int(proc.name)) == pid:
-                for task in (proc / "task").iterdir():
-                    os.sched_setaffinity(int(task.name), {core})
+            for task in Path(f"/proc/{current}/task").iterdir():
+                os.sched_setaffinity(int(task.name), {core})
         except (ProcessLookupError, PermissionError, FileNotFoundError):
             continue
 
@@ -136,13 +138,15 @@ def wrk(
 
 
 def head(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """Status and headers (names in lower case) of a GET of ``url``."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-            return response.status, dict(response.headers)
+            found = response.status, response.headers
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers)
+        found = exc.code, exc.headers
+    return found[0], {name.lower(): value for name, value in found[1].items()}
 
 
 _INPROCESS = r"""
@@ -305,8 +309,8 @@ def measure(
             )
         ),
     }
-    etag = head(stream.url + paths["index"])[1]["ETag"]
-    static_etag = head(static + static_paths["index"])[1]["ETag"]
+    etag = head(stream.url + paths["index"])[1]["etag"]
+    static_etag = head(static + static_paths["index"])[1]["etag"]
     cases = [
         ("S1", "public shard", "shard", {}, 16),
         ("S2", "private shard, Bearer", "private shard", auth, 16),
