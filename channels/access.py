@@ -97,8 +97,19 @@ class ReadGrant:
     ``TOUCH_EVERY``, so the caller records the use; otherwise None.
     """
 
-    channel: Channel
+    channel_id: int
+    channel_name: str
+    is_private: bool
     stale_key_id: int | None
+
+    @property
+    def channel(self) -> Channel:
+        """The channel as a model instance (with only these fields loaded)."""
+        return Channel.from_db(
+            connection.alias,
+            ["id", "name", "is_private"],
+            [self.channel_id, self.channel_name, self.is_private],
+        )
 
 
 def read_grant(name: str, key_hash: str | None) -> ReadGrant | None:
@@ -128,12 +139,7 @@ def read_grant(name: str, key_hash: str | None) -> ReadGrant | None:
             stale_key_id = key_id
     if is_private and role is None:
         return None
-    channel = Channel.from_db(
-        connection.alias,
-        ["id", "name", "is_private"],
-        [channel_id, channel_name, bool(is_private)],
-    )
-    return ReadGrant(channel, stale_key_id)
+    return ReadGrant(channel_id, channel_name, bool(is_private), stale_key_id)
 
 
 @cache

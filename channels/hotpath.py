@@ -104,20 +104,20 @@ class HotReads:
         if not connection.in_atomic_block:  # (only ever true inside a test)
             # As Django does when a request starts: drop a connection that broke.
             connection.close_if_unusable_or_obsolete()
-        channel = granted(
+        grant = granted(
             match["channel"], environ.get("HTTP_AUTHORIZATION", ""), match["token"]
         )
-        if channel is None:
+        if grant is None:
             return None
         if match["shard"]:
             answer = answers.shard(
-                private=channel.is_private,
+                private=grant.is_private,
                 sha256=match["shard"],
-                key=layout.shard_key(channel.pk, match["subdir"], match["shard"]),
+                key=layout.shard_key(grant.channel_id, match["subdir"], match["shard"]),
                 if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
             )
         else:
-            found = _index_answer(environ, channel.pk, channel.is_private, match)
+            found = _index_answer(environ, grant.channel_id, grant.is_private, match)
             if found is None:
                 return None
             answer = found

@@ -43,7 +43,7 @@ from prefixhub.storage import index_storage, package_storage
 from publishing.oidc import tokens as minted_tokens
 
 from . import answers, conditional, layout
-from .access import get_channel_for_read, read_grant
+from .access import ReadGrant, get_channel_for_read, read_grant
 from .exceptions import ChannelError
 from .models import Channel, Subdir
 from .names import RESERVED_NAMES
@@ -92,14 +92,15 @@ def granted_channel(request: HttpRequest, name: str) -> Channel | None:
     """The channel when one query grants a request without a session reading it
     (``access.read_grant``): a public channel, or a member's plain API key. None
     sends the request down the full path, which gives every refusal its message."""
-    return granted(
+    grant = granted(
         name,
         request.META.get("HTTP_AUTHORIZATION", ""),
         getattr(request, "path_token", None),
     )
+    return None if grant is None else grant.channel
 
 
-def granted(name: str, authorization: str, path_token: str | None) -> Channel | None:
+def granted(name: str, authorization: str, path_token: str | None) -> ReadGrant | None:
     """``granted_channel`` from the ``Authorization`` header and ``/t/`` token."""
     if name.lower() in RESERVED_NAMES:
         return None  # one of the site's own pages, never a channel
@@ -114,7 +115,7 @@ def granted(name: str, authorization: str, path_token: str | None) -> Channel | 
         return None
     if grant.stale_key_id is not None:
         ApiKey.mark_used(grant.stale_key_id, timezone.now())
-    return grant.channel
+    return grant
 
 
 def _not_modified(
