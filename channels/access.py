@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -24,7 +25,7 @@ from prefixhub.fastquery import (
 )
 
 from .exceptions import AccessForbidden, AuthenticationRequired, ChannelNotFound
-from .models import WRITE_ROLES, Channel, Membership, Role
+from .models import WRITE_ROLES, Channel, Membership, Role, Subdir
 
 
 def role_of(channel: Channel, credential: Credential) -> str | None:
@@ -101,6 +102,10 @@ class ReadGrant:
     channel_name: str
     is_private: bool
     stale_key_id: int | None
+    # With ``read_grant(..., index=...)``: that index file's hash ("" until it is
+    # built) and its publication time as the database gives it.
+    index_sha256: str = ""
+    index_published: Any = None
 
     @property
     def channel(self) -> Channel:
@@ -112,7 +117,9 @@ class ReadGrant:
         )
 
 
-def read_grant(name: str, key_hash: str | None) -> ReadGrant | None:
+def read_grant(
+    name: str, key_hash: str | None, *, index: tuple[str, str] | None = None
+) -> ReadGrant | None:
     """Grant reading ``name`` to anonymous readers of a public channel, or to the
     holder of the plain API key hashed as ``key_hash`` when the key is usable, its
     user active, its channel limit (if any) this channel, and the channel public or
@@ -121,11 +128,17 @@ def read_grant(name: str, key_hash: str | None) -> ReadGrant | None:
     and message. The same rules as there, for the hottest path prefixhub has (a
     ``pixi install`` reads the shard index and one shard per package): channel,
     key, user and membership in one indexed query instead of four.
+
+    ``index`` (a platform and one of its index files) adds that file's state to the
+    same query, so a revalidation of the shard index costs one query in all.
     """
-    row = fetch_one(_read_grant_sql(), [key_hash, name.lower()])
+    subdir, filename = index if index is not None else (None, None)
+    row = fetch_one(_read_grant_sql(filename), [key_hash, subdir, name.lower()])
     if row is None:
         return None
-    channel_id, channel_name, is_private, key_id, expires_at, last_used_at, role = row
+    channel_id, channel_name, is_private, key_id, expires_at, last_used_at, role = row[
+        :7
+    ]
     stale_key_id = None
     if key_hash is not None:
         if key_id is None:
@@ -139,11 +152,11 @@ def read_grant(name: str, key_hash: str | None) -> ReadGrant | None:
             stale_key_id = key_id
     if is_private and role is None:
         return None
-    return ReadGrant(channel_id, channel_name, bool(is_private), stale_key_id)
+    return ReadGrant(channel_id, channel_name, bool(is_private), stale_key_id, *row[7:])
 
 
 @cache
-def _read_grant_sql() -> str:
+def _read_grant_sql(index_file: str | None) -> str:
     channel, c_id, c_name, c_private = sql_names(Channel, "id", "name", "is_private")
     key, k_id, k_user, k_channel, k_hash, k_used, k_revoked, k_expires = sql_names(
         ApiKey, "id", "user", "channel", "key_hash", "last_used_at", "revoked_at",
@@ -151,10 +164,17 @@ def _read_grant_sql() -> str:
     )  # fmt: skip
     user, u_id, u_active = sql_names(User, "id", "is_active")
     member, m_channel, m_user, m_role = sql_names(Membership, "channel", "user", "role")
+    state, s_channel, s_name = sql_names(Subdir, "channel", "name")
+    # Without an index file the platform parameter is NULL and joins no row.
+    index_columns = ""
+    if index_file:
+        _, sha, published = sql_names(Subdir, *Subdir.STATE_FIELDS[index_file])
+        index_columns = f", s.{sha}, s.{published}"
     # Only quoted names from the models' own metadata are interpolated.
     return f"""
         SELECT c.{c_id}, c.{c_name}, c.{c_private},
                k.id, k.expires_at, k.last_used_at, m.{m_role}
+               {index_columns}
         FROM {channel} c
         LEFT JOIN (
             SELECT k.{k_id} AS id, k.{k_user} AS user_id, k.{k_channel} AS channel_id,
@@ -163,6 +183,7 @@ def _read_grant_sql() -> str:
             WHERE k.{k_hash} = %s AND k.{k_revoked} IS NULL AND u.{u_active}
         ) k ON (k.channel_id IS NULL OR k.channel_id = c.{c_id})
         LEFT JOIN {member} m ON m.{m_channel} = c.{c_id} AND m.{m_user} = k.user_id
+        LEFT JOIN {state} s ON s.{s_channel} = c.{c_id} AND s.{s_name} = %s
         WHERE c.{c_name} = %s
     """  # noqa: S608
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -26,10 +25,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.security import SecurityMiddleware
 
-from prefixhub.fastquery import db_to_datetime, fetch_one, sql_names
+from prefixhub.fastquery import db_to_datetime
 
 from . import answers, layout
-from .models import Subdir
+from .access import ReadGrant
 from .repodata.subdirs import is_known_subdir
 from .serving import granted
 
@@ -43,11 +42,6 @@ _HOT = re.compile(
     r"(?:shards/(?P<shard>[0-9a-f]{64})\.msgpack\.zst"
     r"|(?P<index>repodata_shards\.msgpack\.zst|repodata\.json\.zst))$"
 )
-# Each hot index file: its hash and publication time in the Subdir row.
-_INDEX_COLUMNS = {
-    layout.SHARD_INDEX: ("index_sha256", "index_published_at"),
-    layout.REPODATA_ZST: ("repodata_zst_sha256", "repodata_published_at"),
-}
 _CHUNK = 64 * 1024
 _STATUS = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 302, 304)}
 
@@ -104,23 +98,26 @@ class HotReads:
         if not connection.in_atomic_block:  # (only ever true inside a test)
             # As Django does when a request starts: drop a connection that broke.
             connection.close_if_unusable_or_obsolete()
+        index = match["index"]
         grant = granted(
-            match["channel"], environ.get("HTTP_AUTHORIZATION", ""), match["token"]
+            match["channel"],
+            environ.get("HTTP_AUTHORIZATION", ""),
+            match["token"],
+            index=(match["subdir"], index) if index else None,
         )
         if grant is None:
             return None
-        if match["shard"]:
+        if index:
+            if not grant.index_sha256:
+                return None  # not built yet: Django sends the empty document
+            answer = _index_answer(environ, grant, match["subdir"], index)
+        else:
             answer = answers.shard(
                 private=grant.is_private,
                 sha256=match["shard"],
                 key=layout.shard_key(grant.channel_id, match["subdir"], match["shard"]),
                 if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
             )
-        else:
-            found = _index_answer(environ, grant.channel_id, grant.is_private, match)
-            if found is None:
-                return None
-            answer = found
         handle = None
         if answer.stream is not None:
             alias, name = answer.stream
@@ -132,33 +129,18 @@ class HotReads:
 
 
 def _index_answer(
-    environ: dict[str, Any], channel_id: int, private: bool, match: re.Match[str]
-) -> answers.Answer | None:
-    filename = match["index"]
-    row = fetch_one(_index_sql(filename), [channel_id, match["subdir"]])
-    if row is None or not row[0]:
-        return None  # not built yet: Django sends the empty document
-    sha256, published = row
+    environ: dict[str, Any], grant: ReadGrant, subdir: str, filename: str
+) -> answers.Answer:
+    published = grant.index_published
     return answers.index_file(
-        private=private,
-        sha256=sha256,
+        private=grant.is_private,
+        sha256=grant.index_sha256,
         published=int(db_to_datetime(published).timestamp()) if published else None,
-        key=layout.index_key(channel_id, match["subdir"], filename),
+        key=layout.index_key(grant.channel_id, subdir, filename),
         content_type="application/zstd",
         if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
         if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
     )
-
-
-@cache
-def _index_sql(filename: str) -> str:
-    sha_field, published_field = _INDEX_COLUMNS[filename]
-    table, sha, published, channel, name = sql_names(
-        Subdir, sha_field, published_field, "channel", "name"
-    )
-    # Only quoted names from the model's own metadata are interpolated.
-    where = f"{channel} = %s AND {name} = %s"
-    return f"SELECT {sha}, {published} FROM {table} WHERE {where}"  # noqa: S608
 
 
 def _is_secure(environ: dict[str, Any]) -> bool:

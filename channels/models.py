@@ -124,6 +124,13 @@ class Subdir(models.Model):
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.name}"
 
+    #: The fields holding each published index file's hash and publication time.
+    STATE_FIELDS = {
+        "repodata_shards.msgpack.zst": ("index_sha256", "index_published_at"),
+        "repodata.json": ("repodata_sha256", "repodata_published_at"),
+        "repodata.json.zst": ("repodata_zst_sha256", "repodata_published_at"),
+    }
+
 
 class ShardName(models.Model):
     """A package name in a subdir and the shard currently published for it."""

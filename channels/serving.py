@@ -51,11 +51,6 @@ from .repodata.subdirs import is_known_subdir
 from .services.index import empty_index_file
 
 _CHUNK = 64 * 1024
-_INDEX_FILES = {
-    layout.SHARD_INDEX: "index_sha256",
-    layout.REPODATA: "repodata_sha256",
-    layout.REPODATA_ZST: "repodata_zst_sha256",
-}
 _CONTENT_TYPES = {
     layout.REPODATA: "application/json",
     layout.REPODATA_ZST: "application/zstd",
@@ -100,8 +95,15 @@ def granted_channel(request: HttpRequest, name: str) -> Channel | None:
     return None if grant is None else grant.channel
 
 
-def granted(name: str, authorization: str, path_token: str | None) -> ReadGrant | None:
-    """``granted_channel`` from the ``Authorization`` header and ``/t/`` token."""
+def granted(
+    name: str,
+    authorization: str,
+    path_token: str | None,
+    *,
+    index: tuple[str, str] | None = None,
+) -> ReadGrant | None:
+    """``granted_channel`` from the ``Authorization`` header and ``/t/`` token
+    (``index``: as for ``read_grant``)."""
     if name.lower() in RESERVED_NAMES:
         return None  # one of the site's own pages, never a channel
     try:
@@ -110,7 +112,7 @@ def granted(name: str, authorization: str, path_token: str | None) -> ReadGrant 
         return None
     if raw is not None and raw.startswith(minted_tokens.PREFIX):
         return None
-    grant = read_grant(name, None if raw is None else hash_key(raw))
+    grant = read_grant(name, None if raw is None else hash_key(raw), index=index)
     if grant is None:
         return None
     if grant.stale_key_id is not None:
@@ -191,7 +193,7 @@ def subdir_file(
         return found
     if not is_known_subdir(subdir):
         return _error(404, f"'{subdir}' is not a platform this channel can hold.")
-    if filename in _INDEX_FILES:
+    if filename in Subdir.STATE_FIELDS:
         return _index_file(request, found, subdir, filename)
     return _package_file(request, found, subdir, filename)
 
@@ -200,7 +202,7 @@ def _index_file(
     request: HttpRequest, channel: Channel, subdir: str, filename: str
 ) -> HttpResponseBase:
     state = first_row(Subdir, {"channel": channel.pk, "name": subdir})
-    sha = getattr(state, _INDEX_FILES[filename], "") if state else ""
+    sha = getattr(state, Subdir.STATE_FIELDS[filename][0], "") if state else ""
     content_type = _CONTENT_TYPES[filename]
     response: HttpResponseBase
     if state is None or not sha:

@@ -738,3 +738,29 @@ def test_read_grant_agrees_with_get_channel_for_read(
     granted = grant(name, key)
 
     assert (granted.channel.pk if granted else None) == expected
+
+
+def test_read_grant_reads_the_index_file_state_in_the_same_query(
+    channel: Channel, django_assert_num_queries: Any
+) -> None:
+    from channels.models import Subdir
+
+    state = Subdir.objects.get(channel=channel, name="noarch")
+    state.index_sha256 = "ab" * 32
+    state.index_published_at = timezone.now()
+    state.save()
+
+    with django_assert_num_queries(1):
+        granted = grant_index("demo", ("noarch", "repodata_shards.msgpack.zst"))
+    missing = grant_index("demo", ("linux-64", "repodata_shards.msgpack.zst"))
+
+    assert granted is not None and missing is not None
+    assert granted.index_sha256 == "ab" * 32
+    assert granted.index_published is not None
+    assert not missing.index_sha256  # no such platform yet: nothing to send
+    plain = grant("demo", None)
+    assert plain is not None and plain.index_sha256 == ""
+
+
+def grant_index(name: str, index: tuple[str, str]) -> ReadGrant | None:
+    return read_grant(name, None, index=index)
