@@ -98,26 +98,9 @@ class HotReads:
         if not connection.in_atomic_block:  # (only ever true inside a test)
             # As Django does when a request starts: drop a connection that broke.
             connection.close_if_unusable_or_obsolete()
-        index = match["index"]
-        grant = granted(
-            match["channel"],
-            environ.get("HTTP_AUTHORIZATION", ""),
-            match["token"],
-            index=(match["subdir"], index) if index else None,
-        )
-        if grant is None:
+        answer = _read(environ, match)
+        if answer is None:
             return None
-        if index:
-            if not grant.index_sha256:
-                return None  # not built yet: Django sends the empty document
-            answer = _index_answer(environ, grant, match["subdir"], index)
-        else:
-            answer = answers.shard(
-                private=grant.is_private,
-                sha256=match["shard"],
-                key=layout.shard_key(grant.channel_id, match["subdir"], match["shard"]),
-                if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-            )
         handle = None
         if answer.stream is not None:
             alias, name = answer.stream
@@ -126,6 +109,29 @@ class HotReads:
             except FileNotFoundError:
                 return None  # Django answers 404
         return answer, handle, secure
+
+
+def _read(environ: dict[str, Any], match: re.Match[str]) -> answers.Answer | None:
+    """The answer to a hot URL, when one query grants the read."""
+    index = match["index"]
+    grant = granted(
+        match["channel"],
+        environ.get("HTTP_AUTHORIZATION", ""),
+        match["token"],
+        index=(match["subdir"], index) if index else None,
+    )
+    if grant is None:
+        return None
+    if index:
+        if not grant.index_sha256:
+            return None  # not built yet: Django sends the empty document
+        return _index_answer(environ, grant, match["subdir"], index)
+    return answers.shard(
+        private=grant.is_private,
+        sha256=match["shard"],
+        key=layout.shard_key(grant.channel_id, match["subdir"], match["shard"]),
+        if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+    )
 
 
 def _index_answer(
