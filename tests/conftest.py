@@ -6,10 +6,13 @@ import hashlib
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 from django.utils.functional import empty
 
@@ -155,6 +158,21 @@ def body(response: Any) -> bytes:
     if response.streaming:
         return b"".join(response.streaming_content)
     return bytes(response.content)
+
+
+@contextmanager
+def as_a_server_calls() -> Iterator[None]:
+    """Call the WSGI application itself, as a server does, inside the test's
+    transaction: Django closes a connection in a transaction when a request starts
+    or ends, which the test client prevents around its own requests (and so must
+    this, around the call and the closing of its answer)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from channels.hotpath import HotReads
 from prefixhub.wsgi import application, django_application
 from tests.channels import test_serving
 from tests.channels.test_serving import INDEX, bearer
+from tests.conftest import as_a_server_calls
 
 hush_pkg = test_serving.hush_pkg
 public_files = test_serving.public_files
@@ -55,12 +56,13 @@ def serve(app: Any, env: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         started["status"] = int(status.split()[0])
         started["headers"] = {name.lower(): value for name, value in headers}
 
-    result = app(env, start_response)
-    try:
-        data = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
+    with as_a_server_calls():
+        result = app(env, start_response)
+        try:
+            data = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
     return started["status"], started["headers"], data
 
 

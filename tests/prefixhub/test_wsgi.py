@@ -9,6 +9,7 @@ import pytest
 
 from channels.hotpath import HotReads
 from prefixhub.wsgi import request_only
+from tests.conftest import as_a_server_calls
 
 
 def _seen_by_app(
@@ -101,8 +102,9 @@ def test_the_project_application_answers_with_the_environment_in_environ() -> No
                "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
                "wsgi.input": io.BytesIO()}  # fmt: skip
 
-    body = application(environ, lambda status, headers: statuses.append(status))
-    b"".join(body)
-    body.close()  # type: ignore[attr-defined]
+    with as_a_server_calls():
+        body = application(environ, lambda status, headers: statuses.append(status))
+        b"".join(body)
+        body.close()  # type: ignore[attr-defined]
 
     assert statuses == ["200 OK"]
