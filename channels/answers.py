@@ -32,10 +32,13 @@ class Answer:
     stream: tuple[str, str] | None = None
 
 
-def handover(alias: str, name: str, content_type: str) -> Answer:
-    """Hand over the bytes of ``name`` in storage ``alias`` as the serve mode says."""
+def handover(
+    alias: str, name: str, content_type: str, mode: str | None = None
+) -> Answer:
+    """Hand over the bytes of ``name`` in storage ``alias`` as ``mode`` (by default
+    the serve mode) says."""
     storage = STORAGES[alias]
-    mode = settings.PREFIXHUB_SERVE_MODE
+    mode = mode or settings.PREFIXHUB_SERVE_MODE
     if mode == "redirect":
         return Answer(302, {"Location": storage.presigned_url(name)})
     if mode == "accel":
@@ -52,12 +55,20 @@ def handover(alias: str, name: str, content_type: str) -> Answer:
 
 
 def shard(*, private: bool, sha256: str, key: str, if_none_match: str | None) -> Answer:
-    """A content-addressed shard: its hash is its entity tag, cached for a year."""
+    """A content-addressed shard: its hash is its entity tag, cached for a year.
+
+    In ``accel`` mode a public shard comes inline rather than handed to nginx: a few
+    kilobytes that nginx's shard cache (deploy/nginx/) then keeps and serves with no
+    Django request, while each private one is handed over after its own decision.
+    """
     etag = f'"{sha256}"'
+    inline = not private and settings.PREFIXHUB_SERVE_MODE == "accel"
     if if_none_match is not None and conditional.none_match(if_none_match, etag):
         answer = Answer(304)
     else:
-        answer = handover("index", key, "application/zstd")
+        answer = handover(
+            "index", key, "application/zstd", "stream" if inline else None
+        )
     answer.headers["ETag"] = etag
     visibility = "private" if private else "public"
     answer.headers["Cache-Control"] = f"{visibility}, {IMMUTABLE}"

@@ -346,17 +346,16 @@ def shard(
     if not is_known_subdir(subdir) or not layout.SHARD_NAME.match(filename):
         return _error(404, "No such shard.")
     sha256 = filename.split(".")[0]
-    name = layout.shard_key(found.pk, subdir, sha256)
-    # In the other modes the server that sends the bytes answers 404 itself.
-    stream = settings.PREFIXHUB_SERVE_MODE == "stream"
-    if stream and not index_storage.exists(name):
-        return _error(404, "No such shard.")
     answer = answers.shard(
         private=found.is_private,
         sha256=sha256,
-        key=name,
+        key=layout.shard_key(found.pk, subdir, sha256),
         if_none_match=request.META.get("HTTP_IF_NONE_MATCH"),
     )
+    # When the bytes leave from here; otherwise the server that sends them (nginx,
+    # S3) answers 404 itself.
+    if answer.stream is not None and not index_storage.exists(answer.stream[1]):
+        return _error(404, "No such shard.")
     return _send(request, answer)
 
 

@@ -34,7 +34,7 @@ def test_accel_names_the_storage_location_and_the_stored_object(
     client: Any, settings: Any, public_files: dict[str, str], noarch_pkg: Path
 ) -> None:
     settings.PREFIXHUB_SERVE_MODE = "accel"
-    for kind in FILE_KINDS:
+    for kind in [k for k in FILE_KINDS if k != "shard"]:  # public shards: below
         response, data = get(client, public_files[kind])
 
         assert response.status_code == 200, kind
@@ -48,6 +48,28 @@ def test_accel_names_the_storage_location_and_the_stored_object(
     assert (storage_root(settings, "packages") / key).read_bytes() == (
         noarch_pkg.read_bytes()
     )
+
+
+def test_accel_sends_public_shards_inline_for_nginx_to_keep(
+    client: Any,
+    settings: Any,
+    public_files: dict[str, str],
+    secret_files: dict[str, str],
+    bob_key: str,
+) -> None:
+    settings.PREFIXHUB_SERVE_MODE = "stream"
+    _, streamed = get(client, public_files["shard"])
+    settings.PREFIXHUB_SERVE_MODE = "accel"
+
+    public, data = get(client, public_files["shard"])
+    private, hidden = get(client, "/" + secret_files["shard"], **bearer(bob_key))
+
+    assert (public.status_code, data) == (200, streamed)
+    assert not public.has_header("X-Accel-Redirect")
+    assert public["Cache-Control"].startswith("public")
+    assert (private.status_code, hidden) == (200, b"")
+    assert private["X-Accel-Redirect"].startswith(LOCATIONS["shard"])
+    assert private["Cache-Control"].startswith("private")
 
 
 def test_accel_keeps_the_headers_nginx_passes_on(
