@@ -70,11 +70,15 @@ class HotReads:
         headers = [*answer.headers.items(), *self.headers[secure]]
         body: Iterable[bytes] = []
         if handle is not None:
-            headers.append(("Content-Length", str(handle.size)))
-            if environ["REQUEST_METHOD"] == "GET":
-                body = _chunks(handle)
-            else:
+            size = handle.size
+            headers.append(("Content-Length", str(size)))
+            if environ["REQUEST_METHOD"] == "HEAD":
                 handle.close()
+            elif size <= _CHUNK:  # a shard, most often: one read, and no generator
+                with handle:
+                    body = [handle.read()]
+            else:
+                body = _chunks(handle)
         elif answer.status != 304:
             headers.append(("Content-Length", "0"))  # nginx or S3 sends the bytes
         start_response(_STATUS[answer.status], headers)
