@@ -223,11 +223,7 @@ def _index_file(
 def _published_index_file(
     request: HttpRequest, channel: Channel, state: Subdir, filename: str, sha: str
 ) -> HttpResponseBase:
-    published = (
-        state.index_published_at
-        if filename == layout.SHARD_INDEX
-        else state.repodata_published_at
-    )
+    published = getattr(state, Subdir.STATE_FIELDS[filename][1])
     content_type = _CONTENT_TYPES[filename]
     gzipped = filename == layout.REPODATA and _wants_gzip(request, state)
     if gzipped:
